@@ -1,0 +1,136 @@
+/**
+ * Builds the app: global middleware in request-flow order, the feature routers, the OpenAPI document
+ * and docs, and the two handlers that turn everything else into problem responses.
+ */
+import type { Context } from "hono";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { version } from "../package.json";
+import { ConfigError } from "./env.ts";
+import { authRouter } from "./features/auth/auth.index.ts";
+import { healthRouter } from "./features/health/health.index.ts";
+import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
+import { usersRouter } from "./features/users/users.index.ts";
+import { ApiError } from "./lib/errors.ts";
+import { createLogger } from "./lib/logger.ts";
+import { registerOpenApiComponents } from "./lib/openapi.ts";
+import { problemResponse, toApiError } from "./lib/problem.ts";
+import { createRouter } from "./lib/router.ts";
+import type { AppBindings, AppOpenAPI } from "./lib/types.ts";
+import { accessLog } from "./middleware/access-log.ts";
+import { bodyLimit } from "./middleware/body-limit.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { services } from "./middleware/services.ts";
+
+export function createApp(): AppOpenAPI {
+  const app = createRouter();
+
+  app.use(requestId());
+  app.use(services());
+  app.use(accessLog());
+  app.use(
+    cors({
+      origin: (origin, c: Context<AppBindings>) => {
+        const allowed = c.get("config").CORS_ORIGINS;
+        return allowed.includes("*") || allowed.includes(origin) ? origin : null;
+      },
+      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key"],
+      exposeHeaders: ["X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Location"],
+      maxAge: 600,
+    }),
+  );
+  app.use(secureHeaders());
+  app.use(bodyLimit());
+
+  registerOpenApiComponents(app);
+  app.route("/", metaRouter);
+  app.route("/", healthRouter);
+  app.route("/", authRouter);
+  app.route("/", usersRouter);
+
+  let document: unknown;
+  const serveDocument = (c: Context<AppBindings>) => {
+    document ??= app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: API_NAME,
+        version,
+        description:
+          "Authentication and user management at the edge. Errors are RFC 9457 problem details with a stable `code`.",
+        license: { name: "MIT", url: "https://opensource.org/licenses/MIT" },
+      },
+      servers: [{ url: "http://127.0.0.1:8787", description: "Local (npm run dev)" }],
+      tags: [
+        { name: "Meta", description: "API information and documentation." },
+        { name: "Health", description: "Liveness and dependency status." },
+        { name: "Auth", description: "Registration, login, token refresh and logout." },
+        { name: "Users", description: "Accounts." },
+      ],
+    });
+    return c.json(document);
+  };
+  app.get(OPENAPI_PATH, serveDocument);
+  app.get("/api/schema", serveDocument);
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length > 0) {
+      throw new ApiError(405, "method_not_allowed", {
+        detail: `${c.req.method} is not supported here; use ${allowed.join(", ")}.`,
+        headers: { Allow: allowed.join(", ") },
+      });
+    }
+    throw new ApiError(404, "not_found", { detail: `No route for ${c.req.method} ${c.req.path}.` });
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ConfigError) {
+      createLogger("error").error("configuration invalid", { problems: err.problems, request_id: c.get("requestId") });
+      const res = problemResponse(
+        c,
+        new ApiError(500, "configuration_error", {
+          detail: `The service is misconfigured: ${err.problems.join("; ")}.`,
+        }),
+      );
+      return res;
+    }
+    const apiError = toApiError(err);
+    const logger = c.get("logger") ?? createLogger("error", { request_id: c.get("requestId") });
+    if (apiError.status >= 500) {
+      logger.error("unhandled error", {
+        error: err instanceof Error ? err.message : String(err),
+        stack: err instanceof Error ? err.stack : undefined,
+      });
+    }
+    const res = problemResponse(c, apiError);
+    // onError replaces the response, so the request id header is set here too.
+    res.headers.set("X-Request-Id", c.get("requestId") ?? "");
+    return res;
+  });
+
+  return app;
+}
+
+/** Methods that some route answers for `path` (for 405 + Allow), computed from the app's own routes. */
+function allowedMethods(app: AppOpenAPI, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    if (routePattern(route.path).test(path)) methods.add(route.method);
+  }
+  return [...methods];
+}
+
+const patterns = new Map<string, RegExp>();
+function routePattern(path: string): RegExp {
+  let re = patterns.get(path);
+  if (!re) {
+    const source = path
+      .split("/")
+      .map((part) => (part.startsWith(":") ? "[^/]+" : part === "*" ? ".*" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .join("/");
+    re = new RegExp(`^${source}$`);
+    patterns.set(path, re);
+  }
+  return re;
+}

@@ -1,0 +1,3 @@
+export * from "./security-events.ts";
+export * from "./sessions.ts";
+export * from "./users.ts";

@@ -1,0 +1,71 @@
+import { clientInfo } from "../../lib/client-info.ts";
+import { ApiError } from "../../lib/errors.ts";
+import { zodFieldErrors } from "../../lib/router.ts";
+import type { AppRouteHandler } from "../../lib/types.ts";
+import { publicJwks } from "../../services/tokens.ts";
+import { toUser } from "../users/users.schemas.ts";
+import { LoginBody } from "./auth.schemas.ts";
+import type { ChangePasswordRoute, JwksRoute, LoginRoute, LogoutAllRoute, LogoutRoute, RefreshRoute, RegisterRoute } from "./auth.routes.ts";
+import * as auth from "./auth.service.ts";
+
+export const register: AppRouteHandler<RegisterRoute> = async (c) => {
+  const body = c.req.valid("json");
+  const user = await auth.registerUser(c.get("db"), {
+    username: body.username,
+    email: body.email,
+    password: body.password,
+    fullName: body.full_name ?? null,
+  });
+  return c.json(toUser(user, c.get("config").APP_URL), 201);
+};
+
+export const login: AppRouteHandler<LoginRoute> = async (c) => {
+  // JSON and form bodies are both declared; the one matching Content-Type was validated, and a
+  // request with no body at all is validated here so it gets the same 422.
+  const isForm = /application\/x-www-form-urlencoded/i.test(c.req.header("Content-Type") ?? "");
+  const parsed = LoginBody.safeParse(isForm ? c.req.valid("form") : c.req.valid("json"));
+  if (!parsed.success) {
+    throw new ApiError(422, "validation_failed", { detail: "The request does not match the schema.", errors: zodFieldErrors(parsed.error) });
+  }
+  const body = parsed.data;
+  const { pair } = await auth.login(c.get("db"), c.get("config"), {
+    identifier: (body.username ?? body.email) as string,
+    password: body.password,
+    rememberMe: body.remember_me ?? false,
+    client: clientInfo(c),
+  });
+  c.header("Cache-Control", "no-store");
+  return c.json(pair, 200);
+};
+
+export const refresh: AppRouteHandler<RefreshRoute> = async (c) => {
+  const pair = await auth.refresh(c.get("db"), c.get("config"), c.req.valid("json").refresh_token, clientInfo(c));
+  c.header("Cache-Control", "no-store");
+  return c.json(pair, 200);
+};
+
+export const logout: AppRouteHandler<LogoutRoute> = async (c) => {
+  await auth.logout(c.get("db"), c.get("auth"), clientInfo(c));
+  return c.body(null, 204);
+};
+
+export const logoutAll: AppRouteHandler<LogoutAllRoute> = async (c) => {
+  await auth.logoutAll(c.get("db"), c.get("auth"), clientInfo(c));
+  return c.body(null, 204);
+};
+
+export const changePassword: AppRouteHandler<ChangePasswordRoute> = async (c) => {
+  const body = c.req.valid("json");
+  const ended = await auth.changePassword(
+    c.get("db"),
+    c.get("auth"),
+    { currentPassword: body.current_password, newPassword: body.new_password },
+    clientInfo(c),
+  );
+  return c.json({ detail: `Password changed; ${ended} other session(s) ended.` }, 200);
+};
+
+export const jwks: AppRouteHandler<JwksRoute> = async (c) => {
+  c.header("Cache-Control", "public, max-age=300");
+  return c.json(await publicJwks(c.get("config")), 200);
+};

@@ -1,0 +1,69 @@
+import { z } from "@hono/zod-openapi";
+import { isCommonPassword } from "../../services/common-passwords.ts";
+import { Email, FullName, Username } from "../users/users.schemas.ts";
+
+/** 8..128 characters, no composition rules, common passwords refused (NIST SP 800-63B). */
+export const NewPassword = z
+  .string()
+  .min(8)
+  .max(128)
+  .refine((p) => !isCommonPassword(p), "This password is too common; choose another")
+  .openapi({ example: "correct horse battery staple", description: "8..128 characters; common passwords are refused." });
+
+export const RegisterBody = z
+  .object({
+    username: Username,
+    email: Email,
+    password: NewPassword,
+    password_confirm: z.string().max(128).optional(),
+    full_name: FullName.nullish(),
+  })
+  .strict()
+  .refine((b) => b.password_confirm === undefined || b.password_confirm === b.password, {
+    path: ["password_confirm"],
+    message: "Passwords do not match",
+  })
+  .openapi("RegisterRequest");
+
+/** Strings as form fields arrive; booleans accepted as JSON booleans or "true"/"false"/"on". */
+const FormBoolean = z
+  .union([z.boolean(), z.enum(["true", "false", "on", "1", "0"])])
+  .transform((v) => v === true || v === "true" || v === "on" || v === "1");
+
+export const LoginBody = z
+  .object({
+    username: z.string().min(1).max(255).optional().openapi({ description: "Username or e-mail." }),
+    email: z.string().min(1).max(255).optional(),
+    password: z.string().min(1).max(1024),
+    remember_me: FormBoolean.optional(),
+    // OAuth2 password-flow fields that Swagger UI sends; accepted and ignored.
+    grant_type: z.literal("password").optional(),
+    scope: z.string().optional(),
+    client_id: z.string().optional(),
+    client_secret: z.string().optional(),
+  })
+  .refine((b) => b.username || b.email, { path: ["username"], message: "username or email is required" })
+  .openapi("LoginRequest");
+
+export const TokenPairSchema = z
+  .object({
+    access_token: z.string(),
+    refresh_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int().openapi({ description: "Access token lifetime in seconds." }),
+    refresh_expires_in: z.number().int().openapi({ description: "Refresh token lifetime in seconds." }),
+  })
+  .openapi("TokenPair");
+
+export const RefreshBody = z.object({ refresh_token: z.string().min(1).max(512) }).strict().openapi("RefreshRequest");
+
+export const ChangePasswordBody = z
+  .object({ current_password: z.string().min(1).max(1024), new_password: NewPassword })
+  .strict()
+  .openapi("ChangePasswordRequest");
+
+export const MessageSchema = z.object({ detail: z.string() }).openapi("Message");
+
+export const JwksSchema = z
+  .object({ keys: z.array(z.record(z.string(), z.unknown())) })
+  .openapi("JWKS", { description: "JSON Web Key Set (RFC 7517)." });

@@ -1,0 +1,26 @@
+import { clientInfo } from "../../lib/client-info.ts";
+import type { AppRouteHandler } from "../../lib/types.ts";
+import type { DeleteMeRoute, GetMeRoute, UpdateMeRoute } from "./users.routes.ts";
+import { toUser } from "./users.schemas.ts";
+import * as users from "./users.service.ts";
+
+export const getMe: AppRouteHandler<GetMeRoute> = async (c) => {
+  const user = await users.getMe(c.get("db"), c.get("auth"));
+  return c.json(toUser(user, c.get("config").APP_URL), 200);
+};
+
+export const updateMe: AppRouteHandler<UpdateMeRoute> = async (c) => {
+  const body = c.req.valid("json");
+  const user = await users.updateMe(
+    c.get("db"),
+    c.get("auth"),
+    { fullName: body.full_name, username: body.username, email: body.email },
+    clientInfo(c),
+  );
+  return c.json(toUser(user, c.get("config").APP_URL), 200);
+};
+
+export const deleteMe: AppRouteHandler<DeleteMeRoute> = async (c) => {
+  await users.deleteMe(c.get("db"), c.get("auth"), c.req.valid("json").password);
+  return c.body(null, 204);
+};

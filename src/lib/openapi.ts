@@ -1,0 +1,75 @@
+/**
+ * Shared OpenAPI pieces: problem responses registered once as components, security schemes, and the
+ * helpers routes use to reference them.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "./problem.ts";
+import type { AppBindings } from "./types.ts";
+
+const problemResponses = {
+  BadRequest: "Malformed JSON, a wrong Content-Type or an otherwise unreadable request.",
+  Unauthorized: "Missing, invalid or expired credentials, or a revoked session.",
+  Forbidden: "Authenticated, but not allowed to do this.",
+  NotFound: "The resource does not exist (or is not visible to you).",
+  Conflict: "The request conflicts with the current state.",
+  PayloadTooLarge: "The request body exceeds the size limit.",
+  UnprocessableContent: "The body parses but does not match the schema; see `errors`.",
+  TooManyRequests: "Rate limit exceeded; see `Retry-After`.",
+  InternalError: "An unexpected error; the body carries the request id, never internals.",
+  ServiceUnavailable: "A dependency is unavailable.",
+} as const;
+
+export type ProblemResponseName = keyof typeof problemResponses;
+
+const STATUS_OF: Record<ProblemResponseName, number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  PayloadTooLarge: 413,
+  UnprocessableContent: 422,
+  TooManyRequests: 429,
+  InternalError: 500,
+  ServiceUnavailable: 503,
+};
+
+/** A `$ref` to a shared problem response, keyed by its status, for spreading into `responses`. */
+export function problems(...names: ProblemResponseName[]) {
+  return Object.fromEntries(
+    names.map((name) => [String(STATUS_OF[name]), { $ref: `#/components/responses/${name}` }]),
+  ) as Record<string, { $ref: string }>;
+}
+
+/** Problems every route can answer with (no route is exempt from 429 or 500). */
+export const COMMON_PROBLEMS: ProblemResponseName[] = ["TooManyRequests", "InternalError"];
+
+/** Problems of every route that takes a JSON body. */
+export const BODY_PROBLEMS: ProblemResponseName[] = ["BadRequest", "PayloadTooLarge", "UnprocessableContent"];
+
+/** Problems of every route behind the bearer token. */
+export const AUTH_PROBLEMS: ProblemResponseName[] = ["Unauthorized"];
+
+export const BEARER_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { oauth2Password: [] }];
+
+/** Registers the shared components on the app's registry (once, in app.ts). */
+export function registerOpenApiComponents(app: OpenAPIHono<AppBindings>): void {
+  app.openAPIRegistry.register("Problem", ProblemSchema);
+  for (const [name, description] of Object.entries(problemResponses)) {
+    app.openAPIRegistry.registerComponent("responses", name, {
+      description,
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: "#/components/schemas/Problem" } } },
+    });
+  }
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "Access token from POST /api/v1/auth/login.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "oauth2Password", {
+    type: "oauth2",
+    description: "OAuth2 password flow (form-encoded), so Swagger UI's Authorize button can log in.",
+    flows: { password: { tokenUrl: "/api/v1/auth/login", scopes: {} } },
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * RFC 9457 problem details: the one place that writes error bodies.
+ */
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ApiError, STATUS_TITLES } from "./errors.ts";
+import type { AppBindings } from "./types.ts";
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+export const FieldErrorSchema = z
+  .object({
+    path: z.string().openapi({ example: "password" }),
+    message: z.string().openapi({ example: "Too small: expected string to have >=8 characters" }),
+  })
+  .openapi("FieldError");
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: "urn:edge-auth-api:problem:validation_failed" }),
+    title: z.string().openapi({ example: "Unprocessable Content" }),
+    status: z.number().int().openapi({ example: 422 }),
+    detail: z.string().openapi({ example: "The request body does not match the schema." }),
+    code: z.string().openapi({ example: "validation_failed", description: "Stable machine-readable code." }),
+    request_id: z.string().openapi({ example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11" }),
+    errors: z.array(FieldErrorSchema).optional(),
+  })
+  .openapi("Problem", { description: "RFC 9457 problem details." });
+
+export type Problem = z.infer<typeof ProblemSchema>;
+
+export const problemType = (code: string) => `urn:edge-auth-api:problem:${code}`;
+
+/** Maps anything thrown to an ApiError, so every error path answers with the same shape. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    const message = err.message || "";
+    if (err.status === 415 || /content-type/i.test(message)) {
+      return new ApiError(400, "invalid_content_type", {
+        detail: "The request's Content-Type is not one this endpoint accepts (send application/json).",
+      });
+    }
+    if (err.status === 400 && /malformed json/i.test(message)) {
+      return new ApiError(400, "malformed_json", { detail: "The request body is not valid JSON." });
+    }
+    if (err.status === 413) return payloadTooLarge();
+    const status = err.status as ContentfulStatusCode;
+    return new ApiError(status, status >= 500 ? "internal_error" : "bad_request", {
+      detail: status >= 500 ? "An unexpected error occurred." : message || STATUS_TITLES[status],
+    });
+  }
+  return new ApiError(500, "internal_error", { detail: "An unexpected error occurred.", cause: err });
+}
+
+export const payloadTooLarge = () =>
+  new ApiError(413, "payload_too_large", { detail: "The request body exceeds the size limit." });
+
+/** Builds the problem response for `err`, carrying the request id and the error's headers. */
+export function problemResponse(c: Context<AppBindings>, err: ApiError): Response {
+  const body: Problem = {
+    type: problemType(err.code),
+    title: STATUS_TITLES[err.status] ?? "Error",
+    status: err.status,
+    detail: err.detail,
+    code: err.code,
+    request_id: c.get("requestId") ?? "",
+    ...(err.errors ? { errors: err.errors } : {}),
+  };
+  const headers = new Headers(err.headers);
+  headers.set("Content-Type", PROBLEM_CONTENT_TYPE);
+  return new Response(JSON.stringify(body), { status: err.status, headers });
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { version } from "../../../package.json";
+import { api, envWith } from "../../helpers/harness.ts";
+
+describe("health", () => {
+  it.each(["/health", "/api/v1/health"])("%s reports a healthy database", async (path) => {
+    const res = await api("GET", path);
+    expect(res.status, res.dump).toBe(200);
+    expect(res.body).toEqual({ status: "healthy", database: "healthy", redis: "disabled", version });
+  });
+
+  it("answers 503 unhealthy when the database does not answer (dead port)", async () => {
+    const env = envWith({ DATABASE_URL: "postgres://postgres:postgres@127.0.0.1:9/auth_api" });
+    const res = await api("GET", "/health", { env });
+    expect(res.status, res.dump).toBe(503);
+    expect(res.body).toMatchObject({ status: "unhealthy", database: "unhealthy" });
+  });
+});
+
+describe("meta and docs", () => {
+  it("GET / gives name, version and doc links", async () => {
+    const res = await api("GET", "/");
+    expect(res.status, res.dump).toBe(200);
+    expect(res.body).toEqual({
+      name: "Edge Auth API",
+      version,
+      docs: { swagger_ui: "/api/docs", redoc: "/api/redoc", openapi: "/api/openapi.json" },
+      health: "/health",
+    });
+  });
+
+  it.each(["/api/openapi.json", "/api/schema"])("%s serves OpenAPI 3.1 with both security schemes", async (path) => {
+    const res = await api("GET", path);
+    expect(res.status, res.dump).toBe(200);
+    expect(res.body.openapi).toBe("3.1.0");
+    expect(res.body.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(res.body.components.securitySchemes.oauth2Password.flows.password.tokenUrl).toBe("/api/v1/auth/login");
+    expect(res.body.components.responses.UnprocessableContent).toBeDefined();
+    expect(res.body.paths["/health"].get).toBeDefined();
+  });
+
+  it.each([
+    ["/api/docs", "swagger-ui"],
+    ["/api/redoc", "redoc"],
+  ])("%s is an HTML page", async (path, marker) => {
+    const res = await api("GET", path);
+    expect(res.status, res.dump).toBe(200);
+    expect(res.headers.get("Content-Type")).toMatch(/text\/html/);
+    expect(res.text.toLowerCase()).toContain(marker);
+  });
+
+  it.each([
+    ["/docs", "/api/docs"],
+    ["/redoc", "/api/redoc"],
+  ])("%s redirects to %s", async (path, target) => {
+    const res = await api("GET", path);
+    expect(res.status, res.dump).toBe(301);
+    expect(res.headers.get("Location")).toBe(target);
+  });
+});

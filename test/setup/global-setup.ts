@@ -1,0 +1,59 @@
+/**
+ * Runs once in Node before any test: a throw-away embedded PostgreSQL on a free port with the
+ * migrations applied, and the local gateway (Neon HTTP + WebSocket protocols, Upstash REST when a
+ * Redis answers) in front of it. Addresses reach the tests through provide()/inject().
+ */
+import type { TestProject } from "vitest/node";
+import { startGateway } from "../../scripts/local/gateway.ts";
+import { applyMigrations } from "../../scripts/local/migrate.ts";
+import { startLocalPostgres } from "../../scripts/local/postgres.ts";
+import { freePort } from "../../scripts/local/ports.ts";
+import { redisAnswers } from "../../scripts/local/redis.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** postgres:// URL of the throw-away test database (reached by the Worker through the gateway). */
+    databaseUrl: string;
+    /** http://127.0.0.1:PORT of the local gateway. */
+    gatewayUrl: string;
+    /** redis:// URL of a real Redis when one answered at start-up, else "". */
+    redisUrl: string;
+    /** Bearer token the gateway's Upstash REST endpoint expects. */
+    upstashToken: string;
+  }
+}
+
+let stop: (() => Promise<void>) | undefined;
+let started: Promise<{ databaseUrl: string; gatewayUrl: string; redisUrl: string; upstashToken: string }> | undefined;
+
+async function start() {
+  const pg = await startLocalPostgres({ port: await freePort() });
+  await applyMigrations(pg.url);
+  const requestedRedis = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const redisUrl = (await redisAnswers(requestedRedis)) ? requestedRedis : "";
+  if (process.env.REQUIRE_REDIS === "1" && !redisUrl) {
+    throw new Error(`REQUIRE_REDIS=1 but no Redis answered at ${requestedRedis}`);
+  }
+  const upstashToken = "local-upstash-token";
+  const gateway = await startGateway({ port: await freePort(), redisUrl: redisUrl || undefined, upstashToken });
+  stop = async () => {
+    await gateway.close();
+    await pg.stop();
+  };
+  return { databaseUrl: pg.url, gatewayUrl: gateway.url, redisUrl, upstashToken };
+}
+
+export default async function setup(project: TestProject) {
+  // Both projects list this setup; the services are started once per vitest process.
+  started ??= start();
+  const ctx = await started;
+  project.provide("databaseUrl", ctx.databaseUrl);
+  project.provide("gatewayUrl", ctx.gatewayUrl);
+  project.provide("redisUrl", ctx.redisUrl);
+  project.provide("upstashToken", ctx.upstashToken);
+  return async () => {
+    const s = stop;
+    stop = undefined;
+    await s?.();
+  };
+}

@@ -1,0 +1,46 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects share one global setup (embedded PostgreSQL + the local Neon/Upstash gateway):
+ * - `workers`: the Worker's own tests, run inside workerd through miniflare;
+ * - `node`: tests of the Node-side local tooling (gateway protocol fidelity against plain `pg`).
+ */
+export default defineConfig({
+  test: {
+    globalSetup: ["./test/setup/global-setup.ts"],
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              // Test-only values; the database and gateway addresses come from the global setup via inject().
+              bindings: {
+                ENVIRONMENT: "test",
+                LOG_LEVEL: "silent",
+                JWT_SECRET: "test-secret-test-secret-test-secret-0123456789",
+                APP_URL: "http://localhost",
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/{unit,integration,queues}/**/*.test.ts"],
+          globalSetup: ["./test/setup/global-setup.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/node/**/*.test.ts"],
+          globalSetup: ["./test/setup/global-setup.ts"],
+          testTimeout: 20_000,
+        },
+      },
+    ],
+  },
+});
