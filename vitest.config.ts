@@ -19,6 +19,8 @@ export default defineConfig({
               bindings: {
                 ENVIRONMENT: "test",
                 LOG_LEVEL: "silent",
+                // Most tests log in many times from one address; the rate-limit tests turn limits on.
+                RATE_LIMIT_ENABLED: "false",
                 JWT_SECRET: "test-secret-test-secret-test-secret-0123456789",
                 APP_URL: "http://localhost",
               },

@@ -19,6 +19,7 @@ import { createRouter } from "./lib/router.ts";
 import type { AppBindings, AppOpenAPI } from "./lib/types.ts";
 import { accessLog } from "./middleware/access-log.ts";
 import { bodyLimit } from "./middleware/body-limit.ts";
+import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { services } from "./middleware/services.ts";
 
@@ -35,12 +36,20 @@ export function createApp(): AppOpenAPI {
         return allowed.includes("*") || allowed.includes(origin) ? origin : null;
       },
       allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key"],
-      exposeHeaders: ["X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Location"],
+      exposeHeaders: [
+        "X-Request-Id",
+        "Retry-After",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+        "Location",
+      ],
       maxAge: 600,
     }),
   );
   app.use(secureHeaders());
   app.use(bodyLimit());
+  app.use(rateLimit());
 
   registerOpenApiComponents(app);
   app.route("/", metaRouter);
@@ -72,20 +81,27 @@ export function createApp(): AppOpenAPI {
   app.get(OPENAPI_PATH, serveDocument);
   app.get("/api/schema", serveDocument);
 
+  // Returned, not thrown: a throw here would skip the middleware that adds headers after next().
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);
     if (allowed.length > 0) {
-      throw new ApiError(405, "method_not_allowed", {
-        detail: `${c.req.method} is not supported here; use ${allowed.join(", ")}.`,
-        headers: { Allow: allowed.join(", ") },
-      });
+      return problemResponse(
+        c,
+        new ApiError(405, "method_not_allowed", {
+          detail: `${c.req.method} is not supported here; use ${allowed.join(", ")}.`,
+          headers: { Allow: allowed.join(", ") },
+        }),
+      );
     }
-    throw new ApiError(404, "not_found", { detail: `No route for ${c.req.method} ${c.req.path}.` });
+    return problemResponse(c, new ApiError(404, "not_found", { detail: `No route for ${c.req.method} ${c.req.path}.` }));
   });
 
   app.onError((err, c) => {
     if (err instanceof ConfigError) {
-      createLogger("error").error("configuration invalid", { problems: err.problems, request_id: c.get("requestId") });
+      createLogger("error").error("configuration invalid", {
+        problems: err.problems,
+        request_id: c.get("requestId"),
+      });
       const res = problemResponse(
         c,
         new ApiError(500, "configuration_error", {
@@ -127,7 +143,9 @@ function routePattern(path: string): RegExp {
   if (!re) {
     const source = path
       .split("/")
-      .map((part) => (part.startsWith(":") ? "[^/]+" : part === "*" ? ".*" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .map((part) =>
+        part.startsWith(":") ? "[^/]+" : part === "*" ? ".*" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+      )
       .join("/");
     re = new RegExp(`^${source}$`);
     patterns.set(path, re);

@@ -68,7 +68,11 @@ const ConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     if (!cfg.JWT_SECRET && !cfg.JWT_PRIVATE_KEY) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "JWT_SECRET or JWT_PRIVATE_KEY is required" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_SECRET"],
+        message: "JWT_SECRET or JWT_PRIVATE_KEY is required",
+      });
     }
     if (Boolean(cfg.UPSTASH_REDIS_REST_URL) !== Boolean(cfg.UPSTASH_REDIS_REST_TOKEN)) {
       ctx.addIssue({

@@ -4,7 +4,11 @@ import { createLogger } from "./lib/logger.ts";
 import { cleanupJobs } from "./services/cleanup.ts";
 
 /** Cron trigger: periodic clean-up (expired sessions and one-time tokens; outbox re-drive). */
-export async function handleScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+export async function handleScheduled(
+  controller: ScheduledController,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<void> {
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL, { cron: controller.cron });
   const db = getDb(config);

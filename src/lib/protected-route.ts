@@ -11,12 +11,20 @@ import { BEARER_SECURITY, problems } from "./openapi.ts";
  * @example
  * export const getMe = protectedRoute({ sessionCheck: "in-query" }, { method: "get", path: "/api/v1/users/me", ... });
  */
-export function protectedRoute<const R extends Omit<RouteConfig, "security" | "middleware">>(auth: RequireAuthOptions, route: R) {
+export function protectedRoute<const R extends Omit<RouteConfig, "security" | "middleware">>(
+  auth: RequireAuthOptions,
+  route: R,
+) {
   const full = {
     ...route,
     security: BEARER_SECURITY,
     middleware: [requireAuth(auth)] as MiddlewareHandler[],
-    responses: { ...route.responses, ...problems("Unauthorized", ...(auth.roles ? (["Forbidden"] as const) : [])) },
+    // Read by the shared 401/403 test suite and by integrators.
+    ...(auth.roles ? { "x-required-roles": auth.roles } : {}),
+    responses: {
+      ...route.responses,
+      ...problems("Unauthorized", ...(auth.roles ? (["Forbidden"] as const) : [])),
+    },
   };
   return createRoute(full as R & { security: RouteConfig["security"]; middleware: MiddlewareHandler[] });
 }

@@ -4,7 +4,8 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
-import { ApiError, type FieldError } from "./errors.ts";
+import { isSessionLive } from "../services/sessions.ts";
+import { ApiError, type FieldError, unauthorized } from "./errors.ts";
 import type { AppBindings } from "./types.ts";
 
 export function zodFieldErrors(error: ZodError): FieldError[] {
@@ -15,8 +16,13 @@ export function zodFieldErrors(error: ZodError): FieldError[] {
 export function createRouter() {
   return new OpenAPIHono<AppBindings>({
     strict: true,
-    defaultHook: (result) => {
+    defaultHook: async (result, c) => {
       if (!result.success) {
+        // A revoked session must see 401, not a validation error, even on routes that check the
+        // session inside their own query (which a failed validation never reaches).
+        const auth = c.get("auth");
+        if (auth && !c.get("sessionChecked") && !(await isSessionLive(c.get("db"), auth)))
+          throw unauthorized();
         throw new ApiError(422, "validation_failed", {
           detail: "The request does not match the schema.",
           errors: zodFieldErrors(result.error),

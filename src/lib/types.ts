@@ -1,6 +1,7 @@
 import type { OpenAPIHono, RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import type { Db } from "../db/client.ts";
 import type { Config } from "../env.ts";
+import type { RateLimitResult } from "../services/rate-limit/types.ts";
 import type { Logger } from "./logger.ts";
 
 /** What the auth middleware puts on the context for a verified access token. */
@@ -20,6 +21,10 @@ export interface AppBindings {
     logger: Logger;
     db: Db;
     auth: AuthContext;
+    /** Whether the auth middleware already checked the session (else the route's query does). */
+    sessionChecked: boolean;
+    /** The most restrictive rate-limit result this request met (for the RateLimit-* headers). */
+    rateLimit: RateLimitResult;
   };
 }
 

@@ -1,8 +1,8 @@
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
-import { sessions } from "../db/schema/index.ts";
 import { forbidden, unauthorized } from "../lib/errors.ts";
 import type { AppBindings, AuthContext } from "../lib/types.ts";
+import { isSessionLive } from "../services/sessions.ts";
+import { enforceRateLimit } from "./rate-limit.ts";
 import { verifyAccessToken } from "../services/tokens.ts";
 
 export interface RequireAuthOptions {
@@ -33,21 +33,12 @@ export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<AppB
     if (!match?.[1]) throw unauthorized();
     const auth = await verifyAccessToken(c.get("config"), match[1]);
     if (roles && !roles.includes(auth.role)) throw forbidden();
-    if (options.sessionCheck === "middleware") {
-      const live = await c
-        .get("db")
-        .select({ id: sessions.id })
-        .from(sessions)
-        .where(
-          and(
-            eq(sessions.id, auth.sessionId),
-            eq(sessions.userId, auth.userId),
-            isNull(sessions.revokedAt),
-            gt(sessions.expiresAt, sql`now()`),
-          ),
-        );
-      if (live.length === 0) throw unauthorized();
-    }
+    await enforceRateLimit(c, (r) => r.user, `user:${auth.userId}`);
+    const checkNow = options.sessionCheck === "middleware";
+    if (checkNow && !(await isSessionLive(c.get("db"), auth))) throw unauthorized();
+    // For "in-query" routes the handler's statement checks it; if the request fails validation
+    // before reaching the handler, the router's hook checks it first (see lib/router.ts).
+    c.set("sessionChecked", checkNow);
     c.set("auth", auth);
     await next();
   };

@@ -7,7 +7,9 @@ import type { AppBindings } from "../lib/types.ts";
  * Caps every request body at MAX_BODY_BYTES, or at `largerFor(path)` when that names a bigger limit
  * (uploads). Hono's limiter counts the streamed bytes, so a lying Content-Length does not help.
  */
-export function bodyLimit(largerFor?: (path: string, config: AppBindings["Variables"]["config"]) => number | undefined): MiddlewareHandler<AppBindings> {
+export function bodyLimit(
+  largerFor?: (path: string, config: AppBindings["Variables"]["config"]) => number | undefined,
+): MiddlewareHandler<AppBindings> {
   const limiters = new Map<number, MiddlewareHandler>();
   const limiterFor = (maxSize: number) => {
     let limiter = limiters.get(maxSize);

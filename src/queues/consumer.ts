@@ -29,7 +29,11 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
       await handler(parsed.data, env);
       message.ack();
     } catch (err) {
-      logger.warn("job failed, will retry", { message_id: message.id, attempts: message.attempts, error: String(err) });
+      logger.warn("job failed, will retry", {
+        message_id: message.id,
+        attempts: message.attempts,
+        error: String(err),
+      });
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
   }

@@ -27,7 +27,9 @@ interface KeyRing {
 
 const encoder = new TextEncoder();
 const sha256 = async (data: string | Uint8Array) =>
-  new Uint8Array(await crypto.subtle.digest("SHA-256", typeof data === "string" ? encoder.encode(data) : data));
+  new Uint8Array(
+    await crypto.subtle.digest("SHA-256", typeof data === "string" ? encoder.encode(data) : data),
+  );
 
 export const hsKid = async (secret: string) => `hs-${base64url.encode(await sha256(secret)).slice(0, 16)}`;
 
@@ -48,7 +50,10 @@ async function buildKeyRing(config: Config): Promise<KeyRing> {
   }
 
   if (config.JWT_PRIVATE_KEY) {
-    const jwk = AsymmetricJwk.parse(JSON.parse(config.JWT_PRIVATE_KEY)) as JWK & { alg: "EdDSA" | "ES256"; kid: string };
+    const jwk = AsymmetricJwk.parse(JSON.parse(config.JWT_PRIVATE_KEY)) as JWK & {
+      alg: "EdDSA" | "ES256";
+      kid: string;
+    };
     const key = (await importJWK(jwk, jwk.alg)) as CryptoKey;
     // The asymmetric key wins over JWT_SECRET for signing; HS256 tokens stay valid until they expire.
     signing = { alg: jwk.alg, kid: jwk.kid, key };
@@ -94,7 +99,10 @@ export interface AccessTokenInput {
 }
 
 /** Signs an access token with claims iss, aud, sub, sid, role, iat, exp, jti and a `kid` header. */
-export async function signAccessToken(config: Config, input: AccessTokenInput): Promise<{ token: string; expiresIn: number }> {
+export async function signAccessToken(
+  config: Config,
+  input: AccessTokenInput,
+): Promise<{ token: string; expiresIn: number }> {
   const ring = await keyRing(config);
   const expiresIn = config.ACCESS_TOKEN_TTL_SECONDS;
   const token = await new SignJWT({ sid: input.sessionId, role: input.role })
@@ -164,5 +172,7 @@ export async function hashToken(token: string): Promise<string> {
  */
 export async function nextRefreshToken(config: Config, presented: string): Promise<string> {
   const ring = await keyRing(config);
-  return base64url.encode(new Uint8Array(await crypto.subtle.sign("HMAC", ring.rotationKey, encoder.encode(presented))));
+  return base64url.encode(
+    new Uint8Array(await crypto.subtle.sign("HMAC", ring.rotationKey, encoder.encode(presented))),
+  );
 }

@@ -55,25 +55,53 @@ export class Contract {
     const mediaType = contentType.split(";")[0]?.trim() ?? "";
     if (!op) {
       // Undocumented routes (docs pages, 404s, 405s) may only answer with problems or non-JSON.
-      if (status >= 400) return this.checkBody("Problem", { $ref: "#/components/schemas/Problem" }, body, mediaType, "application/problem+json");
+      if (status >= 400)
+        return this.checkBody(
+          "Problem",
+          { $ref: "#/components/schemas/Problem" },
+          body,
+          mediaType,
+          "application/problem+json",
+        );
       return [];
     }
     const responses = this.doc.paths[op.template]?.[m]?.responses ?? {};
     const declared = responses[String(status)] ?? responses.default;
     if (!declared) {
-      return [`${method} ${op.template}: status ${status} is not declared (declared: ${Object.keys(responses).join(", ")})`];
+      return [
+        `${method} ${op.template}: status ${status} is not declared (declared: ${Object.keys(responses).join(", ")})`,
+      ];
     }
     const response = this.resolveResponse(declared);
     const content = response.content as Record<string, { schema?: unknown }> | undefined;
-    if (!content) return body === undefined || body === "" ? [] : [`${method} ${op.template} ${status}: declares no body but one was sent`];
+    if (!content)
+      return body === undefined || body === ""
+        ? []
+        : [`${method} ${op.template} ${status}: declares no body but one was sent`];
     const media = content[mediaType];
-    if (!media) return [`${method} ${op.template} ${status}: content type ${mediaType} not declared (${Object.keys(content).join(", ")})`];
+    if (!media)
+      return [
+        `${method} ${op.template} ${status}: content type ${mediaType} not declared (${Object.keys(content).join(", ")})`,
+      ];
     if (!media.schema || !/json/.test(mediaType)) return [];
-    return this.checkBody(`${m} ${op.template} ${status} ${mediaType}`, media.schema, body, mediaType, mediaType);
+    return this.checkBody(
+      `${m} ${op.template} ${status} ${mediaType}`,
+      media.schema,
+      body,
+      mediaType,
+      mediaType,
+    );
   }
 
-  private checkBody(key: string, schema: unknown, body: unknown, mediaType: string, expectedType: string): string[] {
-    if (mediaType !== expectedType) return [`${key}: expected content type ${expectedType}, got ${mediaType}`];
+  private checkBody(
+    key: string,
+    schema: unknown,
+    body: unknown,
+    mediaType: string,
+    expectedType: string,
+  ): string[] {
+    if (mediaType !== expectedType)
+      return [`${key}: expected content type ${expectedType}, got ${mediaType}`];
     const result = this.validator(key, schema).validate(body);
     return result.valid ? [] : result.errors.map((e) => `${key}: ${e.instanceLocation} ${e.error}`);
   }

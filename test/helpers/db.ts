@@ -17,12 +17,16 @@ export function sql(strings: TemplateStringsArray, ...params: unknown[]) {
  * Counts the database round trips `fn` makes: it gets an env whose DATABASE_URL is unique (a
  * distinct application_name), and the gateway counts requests per connection string.
  */
-export async function countRoundTrips<T>(fn: (env: typeof testEnv) => Promise<T>): Promise<{ result: T; sqlRequests: number; wsConnections: number }> {
+export async function countRoundTrips<T>(
+  fn: (env: typeof testEnv) => Promise<T>,
+): Promise<{ result: T; sqlRequests: number; wsConnections: number }> {
   const url = new URL(inject("databaseUrl"));
   url.searchParams.set("application_name", `rt_${crypto.randomUUID().replaceAll("-", "")}`);
   const env = { ...testEnv, DATABASE_URL: url.toString() };
   const result = await fn(env);
-  const stats = await fetch(`${inject("gatewayUrl")}/__gateway/stats?connection_string=${encodeURIComponent(url.toString())}`);
+  const stats = await fetch(
+    `${inject("gatewayUrl")}/__gateway/stats?connection_string=${encodeURIComponent(url.toString())}`,
+  );
   const body = (await stats.json()) as { sql_requests: number; ws_connections: number };
   return { result, sqlRequests: body.sql_requests, wsConnections: body.ws_connections };
 }

@@ -18,7 +18,10 @@ export interface TestUser {
 }
 
 /** Registers a user through the API. */
-export async function createUser(overrides: Partial<{ username: string; email: string; password: string; full_name: string }> = {}, env?: TestEnv): Promise<TestUser> {
+export async function createUser(
+  overrides: Partial<{ username: string; email: string; password: string; full_name: string }> = {},
+  env?: TestEnv,
+): Promise<TestUser> {
   const username = overrides.username ?? `user_${unique()}`;
   const email = overrides.email ?? `${username.toLowerCase()}@example.com`;
   const password = overrides.password ?? STRONG_PASSWORD;
@@ -39,9 +42,16 @@ export interface TokenPair {
 }
 
 /** Logs a user in and returns the token pair. */
-export async function loginAs(user: Pick<TestUser, "username" | "password">, extra: { remember_me?: boolean; headers?: Record<string, string>; env?: TestEnv } = {}): Promise<TokenPair> {
+export async function loginAs(
+  user: Pick<TestUser, "username" | "password">,
+  extra: { remember_me?: boolean; headers?: Record<string, string>; env?: TestEnv } = {},
+): Promise<TokenPair> {
   const res = await api("POST", "/api/v1/auth/login", {
-    json: { username: user.username, password: user.password, ...(extra.remember_me !== undefined ? { remember_me: extra.remember_me } : {}) },
+    json: {
+      username: user.username,
+      password: user.password,
+      ...(extra.remember_me !== undefined ? { remember_me: extra.remember_me } : {}),
+    },
     headers: extra.headers,
     env: extra.env,
   });

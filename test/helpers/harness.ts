@@ -6,7 +6,7 @@
  * const res = await api("POST", "/api/v1/auth/register", { json: { username, email, password } });
  * expect(res.status, res.dump).toBe(201);
  */
-import { createExecutionContext, env as baseEnv, waitOnExecutionContext } from "cloudflare:test";
+import { env as baseEnv, createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
 import worker from "../../src/index.ts";
 import { Contract } from "./contract.ts";
@@ -21,7 +21,8 @@ export const testEnv: TestEnv = {
 };
 
 /** A copy of the test env with some values changed (config is parsed once per env object). */
-export const envWith = (overrides: Record<string, unknown>): TestEnv => ({ ...testEnv, ...overrides }) as TestEnv;
+export const envWith = (overrides: Record<string, unknown>): TestEnv =>
+  ({ ...testEnv, ...overrides }) as TestEnv;
 
 export interface CallOptions {
   json?: unknown;
@@ -68,7 +69,12 @@ async function rawFetch(method: string, path: string, opts: CallOptions): Promis
   if (opts.token) headers.set("Authorization", `Bearer ${opts.token}`);
   const ctx = createExecutionContext();
   const res = await worker.fetch(
-    new Request(`http://localhost${path}`, { method, headers, body, ...(opts.cf ? { cf: opts.cf } : {}) }) as Request<unknown, IncomingRequestCfProperties>,
+    new Request(`http://localhost${path}`, {
+      method,
+      headers,
+      body,
+      ...(opts.cf ? { cf: opts.cf } : {}),
+    }) as Request<unknown, IncomingRequestCfProperties>,
     opts.env ?? testEnv,
     ctx,
   );
@@ -77,7 +83,11 @@ async function rawFetch(method: string, path: string, opts: CallOptions): Promis
 }
 
 /** Calls the Worker and checks the response against the OpenAPI document (throws on violations). */
-export async function api<T = any>(method: string, path: string, opts: CallOptions = {}): Promise<ApiResponse<T>> {
+export async function api<T = any>(
+  method: string,
+  path: string,
+  opts: CallOptions = {},
+): Promise<ApiResponse<T>> {
   const res = await rawFetch(method, path, opts);
   const text = await res.text();
   const contentType = res.headers.get("Content-Type") ?? "";
@@ -85,8 +95,15 @@ export async function api<T = any>(method: string, path: string, opts: CallOptio
   if (/json/.test(contentType) && text) body = JSON.parse(text);
   const dump = `${method} ${path} -> ${res.status} ${text.slice(0, 2000)}`;
   if (!opts.unchecked) {
-    const violations = (await getContract()).check(method, path, res.status, contentType, text ? body : undefined);
-    if (violations.length) throw new Error(`Response breaks the OpenAPI contract:\n${violations.join("\n")}\n${dump}`);
+    const violations = (await getContract()).check(
+      method,
+      path,
+      res.status,
+      contentType,
+      text ? body : undefined,
+    );
+    if (violations.length)
+      throw new Error(`Response breaks the OpenAPI contract:\n${violations.join("\n")}\n${dump}`);
   }
   return { status: res.status, headers: res.headers, body: body as T, text, dump };
 }

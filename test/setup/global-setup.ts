@@ -6,8 +6,8 @@
 import type { TestProject } from "vitest/node";
 import { startGateway } from "../../scripts/local/gateway.ts";
 import { applyMigrations } from "../../scripts/local/migrate.ts";
-import { startLocalPostgres } from "../../scripts/local/postgres.ts";
 import { freePort } from "../../scripts/local/ports.ts";
+import { startLocalPostgres } from "../../scripts/local/postgres.ts";
 import { redisAnswers } from "../../scripts/local/redis.ts";
 
 declare module "vitest" {
@@ -24,7 +24,9 @@ declare module "vitest" {
 }
 
 let stop: (() => Promise<void>) | undefined;
-let started: Promise<{ databaseUrl: string; gatewayUrl: string; redisUrl: string; upstashToken: string }> | undefined;
+let started:
+  | Promise<{ databaseUrl: string; gatewayUrl: string; redisUrl: string; upstashToken: string }>
+  | undefined;
 
 async function start() {
   const pg = await startLocalPostgres({ port: await freePort() });
@@ -35,7 +37,11 @@ async function start() {
     throw new Error(`REQUIRE_REDIS=1 but no Redis answered at ${requestedRedis}`);
   }
   const upstashToken = "local-upstash-token";
-  const gateway = await startGateway({ port: await freePort(), redisUrl: redisUrl || undefined, upstashToken });
+  const gateway = await startGateway({
+    port: await freePort(),
+    redisUrl: redisUrl || undefined,
+    upstashToken,
+  });
   stop = async () => {
     await gateway.close();
     await pg.stop();

@@ -1,11 +1,20 @@
 import { clientInfo } from "../../lib/client-info.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { zodFieldErrors } from "../../lib/router.ts";
+import { enforceRateLimit } from "../../middleware/rate-limit.ts";
 import type { AppRouteHandler } from "../../lib/types.ts";
 import { publicJwks } from "../../services/tokens.ts";
 import { toUser } from "../users/users.schemas.ts";
+import type {
+  ChangePasswordRoute,
+  JwksRoute,
+  LoginRoute,
+  LogoutAllRoute,
+  LogoutRoute,
+  RefreshRoute,
+  RegisterRoute,
+} from "./auth.routes.ts";
 import { LoginBody } from "./auth.schemas.ts";
-import type { ChangePasswordRoute, JwksRoute, LoginRoute, LogoutAllRoute, LogoutRoute, RefreshRoute, RegisterRoute } from "./auth.routes.ts";
 import * as auth from "./auth.service.ts";
 
 export const register: AppRouteHandler<RegisterRoute> = async (c) => {
@@ -25,21 +34,37 @@ export const login: AppRouteHandler<LoginRoute> = async (c) => {
   const isForm = /application\/x-www-form-urlencoded/i.test(c.req.header("Content-Type") ?? "");
   const parsed = LoginBody.safeParse(isForm ? c.req.valid("form") : c.req.valid("json"));
   if (!parsed.success) {
-    throw new ApiError(422, "validation_failed", { detail: "The request does not match the schema.", errors: zodFieldErrors(parsed.error) });
+    throw new ApiError(422, "validation_failed", {
+      detail: "The request does not match the schema.",
+      errors: zodFieldErrors(parsed.error),
+    });
   }
   const body = parsed.data;
-  const { pair } = await auth.login(c.get("db"), c.get("config"), {
-    identifier: (body.username ?? body.email) as string,
-    password: body.password,
-    rememberMe: body.remember_me ?? false,
-    client: clientInfo(c),
-  });
+  const { pair } = await auth.login(
+    c.get("db"),
+    c.get("config"),
+    {
+      identifier: (body.username ?? body.email) as string,
+      password: body.password,
+      rememberMe: body.remember_me ?? false,
+      client: clientInfo(c),
+    },
+    {
+      check: (key) => enforceRateLimit(c, (r) => r.failedLogin, key, "check"),
+      recordFailure: (key) => enforceRateLimit(c, (r) => r.failedLogin, key, "count").catch(() => {}),
+    },
+  );
   c.header("Cache-Control", "no-store");
   return c.json(pair, 200);
 };
 
 export const refresh: AppRouteHandler<RefreshRoute> = async (c) => {
-  const pair = await auth.refresh(c.get("db"), c.get("config"), c.req.valid("json").refresh_token, clientInfo(c));
+  const pair = await auth.refresh(
+    c.get("db"),
+    c.get("config"),
+    c.req.valid("json").refresh_token,
+    clientInfo(c),
+  );
   c.header("Cache-Control", "no-store");
   return c.json(pair, 200);
 };

@@ -1,8 +1,17 @@
 import { createRoute } from "@hono/zod-openapi";
 import { BODY_PROBLEMS, COMMON_PROBLEMS, problems } from "../../lib/openapi.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
+import { rateLimitByIp } from "../../middleware/rate-limit.ts";
 import { UserSchema } from "../users/users.schemas.ts";
-import { ChangePasswordBody, JwksSchema, LoginBody, MessageSchema, RefreshBody, RegisterBody, TokenPairSchema } from "./auth.schemas.ts";
+import {
+  ChangePasswordBody,
+  JwksSchema,
+  LoginBody,
+  MessageSchema,
+  RefreshBody,
+  RegisterBody,
+  TokenPairSchema,
+} from "./auth.schemas.ts";
 
 const json = <T>(schema: T) => ({ "application/json": { schema } });
 
@@ -14,6 +23,7 @@ const registerConfig = (path: string, operationId: string) =>
     tags: ["Auth"],
     summary: "Create an account",
     security: [],
+    middleware: [rateLimitByIp((r) => r.register)] as const,
     request: { body: { required: true, content: json(RegisterBody) } },
     responses: {
       201: { description: "The new user.", content: json(UserSchema) },
@@ -35,9 +45,13 @@ const loginConfig = (path: string, operationId: string) =>
     description:
       "Accepts JSON or `application/x-www-form-urlencoded` (the OAuth2 password flow, so Swagger UI's Authorize works). `username` may hold a username or an e-mail. Every failure is the same 401.",
     security: [],
+    middleware: [rateLimitByIp((r) => r.login)] as const,
     request: {
       body: {
-        content: { "application/json": { schema: LoginBody }, "application/x-www-form-urlencoded": { schema: LoginBody } },
+        content: {
+          "application/json": { schema: LoginBody },
+          "application/x-www-form-urlencoded": { schema: LoginBody },
+        },
       },
     },
     responses: {
@@ -74,7 +88,10 @@ export const logout = protectedRoute(
     operationId: "logout",
     tags: ["Auth"],
     summary: "End this session",
-    responses: { 204: { description: "Logged out; the access token stops working at once." }, ...problems(...COMMON_PROBLEMS) },
+    responses: {
+      204: { description: "Logged out; the access token stops working at once." },
+      ...problems(...COMMON_PROBLEMS),
+    },
   },
 );
 export type LogoutRoute = typeof logout;
@@ -124,4 +141,3 @@ const jwksConfig = (path: string, operationId: string) =>
 export const jwks = jwksConfig("/api/v1/auth/jwks.json", "getJwks");
 export const jwksWellKnown = jwksConfig("/.well-known/jwks.json", "getJwksWellKnown");
 export type JwksRoute = typeof jwks;
-

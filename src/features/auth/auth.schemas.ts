@@ -8,7 +8,10 @@ export const NewPassword = z
   .min(8)
   .max(128)
   .refine((p) => !isCommonPassword(p), "This password is too common; choose another")
-  .openapi({ example: "correct horse battery staple", description: "8..128 characters; common passwords are refused." });
+  .openapi({
+    example: "correct horse battery staple",
+    description: "8..128 characters; common passwords are refused.",
+  });
 
 export const RegisterBody = z
   .object({
@@ -55,7 +58,10 @@ export const TokenPairSchema = z
   })
   .openapi("TokenPair");
 
-export const RefreshBody = z.object({ refresh_token: z.string().min(1).max(512) }).strict().openapi("RefreshRequest");
+export const RefreshBody = z
+  .object({ refresh_token: z.string().min(1).max(512) })
+  .strict()
+  .openapi("RefreshRequest");
 
 export const ChangePasswordBody = z
   .object({ current_password: z.string().min(1).max(1024), new_password: NewPassword })

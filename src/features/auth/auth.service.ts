@@ -42,8 +42,19 @@ export async function registerUser(db: Db, input: RegisterInput): Promise<UserRe
     .values({ username: input.username, email: input.email, passwordHash, fullName: input.fullName ?? null })
     .onConflictDoNothing()
     .returning();
-  if (!user) throw new ApiError(409, "account_exists", { detail: "That username or e-mail is already registered." });
+  if (!user)
+    throw new ApiError(409, "account_exists", { detail: "That username or e-mail is already registered." });
   return user;
+}
+
+/**
+ * Per-account throttle of failed logins, consulted after the account lookup and before any hashing.
+ * `key` is the account id, or the normalised identifier when no such account exists.
+ */
+export interface LoginGuard {
+  /** Throws (429) when this account has had too many recent failures. */
+  check(key: string): Promise<void>;
+  recordFailure(key: string): Promise<void>;
 }
 
 export interface LoginInput {
@@ -54,7 +65,12 @@ export interface LoginInput {
 }
 
 /** One generic 401 for every failure: unknown user, wrong password, inactive account. */
-export async function login(db: Db, config: Config, input: LoginInput): Promise<{ pair: TokenPair; userId: string }> {
+export async function login(
+  db: Db,
+  config: Config,
+  input: LoginInput,
+  guard: LoginGuard,
+): Promise<{ pair: TokenPair; userId: string }> {
   const [user] = await db
     .select({ id: users.id, passwordHash: users.passwordHash, role: users.role, isActive: users.isActive })
     .from(users)
@@ -66,21 +82,31 @@ export async function login(db: Db, config: Config, input: LoginInput): Promise<
     )
     .limit(1);
 
+  const accountKey = user ? `account:${user.id}` : `name:${input.identifier.toLowerCase()}`;
+  await guard.check(accountKey);
+
   // The same single hash computation whether or not the account exists.
-  const check = user ? await verifyPassword(input.password, user.passwordHash) : { ok: await verifyAgainstDummy(input.password), needsRehash: false };
+  const check = user
+    ? await verifyPassword(input.password, user.passwordHash)
+    : { ok: await verifyAgainstDummy(input.password), needsRehash: false };
   if (!user || !check.ok || !user.isActive) {
-    await db.insert(securityEvents).values({
-      userId: user?.id ?? null,
-      type: "login_failed",
-      ...eventValues(input.client),
-      metadata: { reason: !user ? "unknown_account" : !check.ok ? "wrong_password" : "inactive_account" },
-    });
+    await Promise.all([
+      db.insert(securityEvents).values({
+        userId: user?.id ?? null,
+        type: "login_failed",
+        ...eventValues(input.client),
+        metadata: { reason: !user ? "unknown_account" : !check.ok ? "wrong_password" : "inactive_account" },
+      }),
+      guard.recordFailure(accountKey),
+    ]);
     throw unauthorized("Incorrect username or password.");
   }
 
   const sessionId = crypto.randomUUID();
   const refreshToken = newRefreshToken();
-  const refreshTtl = input.rememberMe ? config.REMEMBER_ME_REFRESH_TOKEN_TTL_SECONDS : config.REFRESH_TOKEN_TTL_SECONDS;
+  const refreshTtl = input.rememberMe
+    ? config.REMEMBER_ME_REFRESH_TOKEN_TTL_SECONDS
+    : config.REFRESH_TOKEN_TTL_SECONDS;
   const rehash = check.needsRehash ? await hashPassword(input.password) : undefined;
   await db.batch([
     db.insert(sessions).values({
@@ -127,7 +153,12 @@ export async function login(db: Db, config: Config, input: LoginInput): Promise<
  * - Any older token, or the replaced one after the grace: a replay, so the whole session is revoked
  *   and a `refresh_token_reused` security event is written, in the same statement.
  */
-export async function refresh(db: Db, config: Config, presented: string, client: ClientInfo): Promise<TokenPair> {
+export async function refresh(
+  db: Db,
+  config: Config,
+  presented: string,
+  client: ClientInfo,
+): Promise<TokenPair> {
   const presentedHash = await hashToken(presented);
   const successor = await nextRefreshToken(config, presented);
   const successorHash = await hashToken(successor);
@@ -181,7 +212,9 @@ export async function refresh(db: Db, config: Config, presented: string, client:
     refresh_token: successor,
     token_type: "Bearer",
     expires_in: access.expiresIn,
-    refresh_expires_in: row.remember_me ? config.REMEMBER_ME_REFRESH_TOKEN_TTL_SECONDS : config.REFRESH_TOKEN_TTL_SECONDS,
+    refresh_expires_in: row.remember_me
+      ? config.REMEMBER_ME_REFRESH_TOKEN_TTL_SECONDS
+      : config.REFRESH_TOKEN_TTL_SECONDS,
   };
 }
 
@@ -248,9 +281,13 @@ export async function changePassword(
     db
       .update(sessions)
       .set({ revokedAt: sql`now()` })
-      .where(and(eq(sessions.userId, auth.userId), ne(sessions.id, auth.sessionId), isNull(sessions.revokedAt)))
+      .where(
+        and(eq(sessions.userId, auth.userId), ne(sessions.id, auth.sessionId), isNull(sessions.revokedAt)),
+      )
       .returning({ id: sessions.id }),
-    db.insert(securityEvents).values({ userId: auth.userId, type: "password_changed", ...eventValues(client) }),
+    db
+      .insert(securityEvents)
+      .values({ userId: auth.userId, type: "password_changed", ...eventValues(client) }),
   ]);
   return revoked.length;
 }

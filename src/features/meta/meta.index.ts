@@ -34,7 +34,10 @@ const redocPage = `<!doctype html>
 /** `/`, Swagger UI, ReDoc and the short redirects. The OpenAPI document itself is served by app.ts. */
 export const metaRouter = createRouter()
   .openapi(info, getInfo)
-  .get("/api/docs", swaggerUI({ url: OPENAPI_PATH, title: `${API_NAME} – Swagger UI`, persistAuthorization: true }))
+  .get(
+    "/api/docs",
+    swaggerUI({ url: OPENAPI_PATH, title: `${API_NAME} – Swagger UI`, persistAuthorization: true }),
+  )
   .get("/api/redoc", (c) => c.html(redocPage))
   .get("/docs", (c) => c.redirect("/api/docs", 301))
   .get("/redoc", (c) => c.redirect("/api/redoc", 301));

@@ -13,15 +13,24 @@ export const getMe = protectedRoute(
     operationId: "getMe",
     tags: ["Users"],
     summary: "The caller's account",
-    responses: { 200: { description: "The user.", content: json(UserSchema) }, ...problems(...COMMON_PROBLEMS) },
+    responses: {
+      200: { description: "The user.", content: json(UserSchema) },
+      ...problems(...COMMON_PROBLEMS),
+    },
   },
 );
 export type GetMeRoute = typeof getMe;
 
 export const UpdateMeBody = z
-  .object({ full_name: FullName.nullable().optional(), username: Username.optional(), email: Email.optional() })
+  .object({
+    full_name: FullName.nullable().optional(),
+    username: Username.optional(),
+    email: Email.optional(),
+  })
   .strict()
-  .openapi("UpdateMeRequest", { description: "Only these fields; anything else (e.g. `role`) is refused with 422." });
+  .openapi("UpdateMeRequest", {
+    description: "Only these fields; anything else (e.g. `role`) is refused with 422.",
+  });
 
 export const updateMe = protectedRoute(
   { sessionCheck: "in-query" },
@@ -42,7 +51,10 @@ export const updateMe = protectedRoute(
 );
 export type UpdateMeRoute = typeof updateMe;
 
-export const DeleteMeBody = z.object({ password: z.string().min(1).max(1024) }).strict().openapi("DeleteMeRequest");
+export const DeleteMeBody = z
+  .object({ password: z.string().min(1).max(1024) })
+  .strict()
+  .openapi("DeleteMeRequest");
 
 export const deleteMe = protectedRoute(
   { sessionCheck: "in-query" },

@@ -40,13 +40,20 @@ const isUniqueViolation = (err: unknown): boolean => {
  * Updates the caller's profile in one statement; a changed e-mail is no longer verified and writes
  * an `email_changed` security event.
  */
-export async function updateMe(db: Db, auth: AuthContext, patch: MePatch, client: ClientInfo): Promise<UserRecord> {
+export async function updateMe(
+  db: Db,
+  auth: AuthContext,
+  patch: MePatch,
+  client: ClientInfo,
+): Promise<UserRecord> {
   const set = [sql`updated_at = now()`];
   if (patch.fullName !== undefined) set.push(sql`full_name = ${patch.fullName}`);
   if (patch.username !== undefined) set.push(sql`username = ${patch.username}`);
   if (patch.email !== undefined) {
     set.push(sql`email = ${patch.email}`);
-    set.push(sql`email_verified_at = case when lower(u.email) = lower(${patch.email}) then u.email_verified_at else null end`);
+    set.push(
+      sql`email_verified_at = case when lower(u.email) = lower(${patch.email}) then u.email_verified_at else null end`,
+    );
   }
   try {
     const result = await db.execute(sql`

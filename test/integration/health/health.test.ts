@@ -29,15 +29,23 @@ describe("meta and docs", () => {
     });
   });
 
-  it.each(["/api/openapi.json", "/api/schema"])("%s serves OpenAPI 3.1 with both security schemes", async (path) => {
-    const res = await api("GET", path);
-    expect(res.status, res.dump).toBe(200);
-    expect(res.body.openapi).toBe("3.1.0");
-    expect(res.body.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
-    expect(res.body.components.securitySchemes.oauth2Password.flows.password.tokenUrl).toBe("/api/v1/auth/login");
-    expect(res.body.components.responses.UnprocessableContent).toBeDefined();
-    expect(res.body.paths["/health"].get).toBeDefined();
-  });
+  it.each(["/api/openapi.json", "/api/schema"])(
+    "%s serves OpenAPI 3.1 with both security schemes",
+    async (path) => {
+      const res = await api("GET", path);
+      expect(res.status, res.dump).toBe(200);
+      expect(res.body.openapi).toBe("3.1.0");
+      expect(res.body.components.securitySchemes.bearerAuth).toMatchObject({
+        type: "http",
+        scheme: "bearer",
+      });
+      expect(res.body.components.securitySchemes.oauth2Password.flows.password.tokenUrl).toBe(
+        "/api/v1/auth/login",
+      );
+      expect(res.body.components.responses.UnprocessableContent).toBeDefined();
+      expect(res.body.paths["/health"].get).toBeDefined();
+    },
+  );
 
   it.each([
     ["/api/docs", "swagger-ui"],

@@ -1,0 +1,189 @@
+/**
+ * The rules as the API applies them, against the in-memory limiter and against a real Redis through
+ * the gateway's Upstash REST emulation (whenever one answers; CI requires it).
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { hashComputationCount } from "../../../src/services/password.ts";
+import { createUser, loginAs } from "../../helpers/factories.ts";
+import { type ApiResponse, api, envWith, type TestEnv } from "../../helpers/harness.ts";
+import { pointGatewayRedisAt, randomIp, redisAvailable, upstashEnv } from "../../helpers/redis.ts";
+
+const backends: [string, (o?: Record<string, unknown>) => TestEnv][] = [
+  ["memory", (o = {}) => envWith({ RATE_LIMIT_ENABLED: "true", ...o })],
+];
+if (redisAvailable()) backends.push(["redis", (o = {}) => upstashEnv({ RATE_LIMIT_ENABLED: "true", ...o })]);
+
+const login = (env: TestEnv, ip: string, json: Record<string, unknown>, extraHeaders: Record<string, string> = {}) =>
+  api("POST", "/api/v1/auth/login", { json, env, headers: { "CF-Connecting-IP": ip, ...extraHeaders } });
+
+const expect429 = (res: ApiResponse) => {
+  expect(res.status, res.dump).toBe(429);
+  expect(res.body.code).toBe("rate_limited");
+  expect(Number(res.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+  expect(res.headers.get("RateLimit-Remaining")).toBe("0");
+  expect(Number(res.headers.get("RateLimit-Reset"))).toBeGreaterThanOrEqual(0);
+};
+
+/** Keys the limiter wrote to the real Redis (asked through the gateway's Upstash REST endpoint). */
+async function redisKeys(pattern: string): Promise<string[]> {
+  const res = await fetch(`${inject("gatewayUrl")}/upstash`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${inject("upstashToken")}`, "Content-Type": "application/json" },
+    body: JSON.stringify(["KEYS", pattern]),
+  });
+  return ((await res.json()) as { result: string[] }).result;
+}
+
+describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
+  it("login: 5 per minute per IP, then 429 with Retry-After and RateLimit-* headers", async () => {
+    const env = makeEnv();
+    const ip = randomIp();
+    const user = await createUser();
+    const statuses: number[] = [];
+    let last: ApiResponse | undefined;
+    for (let i = 0; i < 6; i++) {
+      last = await login(env, ip, { username: user.username, password: "wrong-password-x" });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect429(last as ApiResponse);
+    expect(last?.headers.get("RateLimit-Limit")).toBe("5");
+    // With Redis configured, the count really lives in Redis (not in the in-memory fallback).
+    if (backend === "redis") expect(await redisKeys(`rl:login:ip:${ip}:*`)).not.toHaveLength(0);
+    // Another client is not affected.
+    expect((await login(env, randomIp(), { username: user.username, password: user.password })).status).toBe(200);
+  });
+
+  it("a spoofed X-Forwarded-For changes nothing: only CF-Connecting-IP identifies the client", async () => {
+    const env = makeEnv();
+    const ip = randomIp();
+    for (let i = 0; i < 5; i++) await login(env, ip, { username: "nobody_here", password: "wrong-password-x" });
+    const spoofed = await login(env, ip, { username: "nobody_here", password: "x" }, { "X-Forwarded-For": randomIp(), "X-Real-IP": randomIp() });
+    expect429(spoofed);
+  });
+
+  it("30 parallel login attempts from one IP within a second let exactly 5 through", async () => {
+    const env = makeEnv();
+    const ip = randomIp();
+    const user = await createUser();
+    const results = await Promise.all(Array.from({ length: 30 }, () => login(env, ip, { username: user.username, password: user.password })));
+    const passed = results.filter((r) => r.status !== 429);
+    expect(passed, results.map((r) => r.status).join(",")).toHaveLength(5);
+    expect(passed.every((r) => r.status === 200)).toBe(true);
+  });
+
+  it("register: 5 per minute per IP", async () => {
+    const env = makeEnv();
+    const ip = randomIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await api("POST", "/api/v1/auth/register", { json: { username: "x" }, env, headers: { "CF-Connecting-IP": ip } });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([422, 422, 422, 422, 422, 429]);
+  });
+
+  it("runs before password hashing: a limited login computes no hash", async () => {
+    const env = makeEnv({ RATE_LIMIT_AUTH_PER_MINUTE: "1" });
+    const ip = randomIp();
+    const user = await createUser();
+    await login(env, ip, { username: user.username, password: "wrong-password-x" });
+    const before = hashComputationCount();
+    expect429(await login(env, ip, { username: user.username, password: user.password }));
+    expect(hashComputationCount()).toBe(before);
+  });
+
+  it("100 per minute per IP over the whole API (configurable), headers on every answer", async () => {
+    const env = makeEnv({ RATE_LIMIT_IP_PER_MINUTE: "3" });
+    const ip = randomIp();
+    const answers: ApiResponse[] = [];
+    for (const path of ["/", "/health", "/api/v1/nothing", "/"]) answers.push(await api("GET", path, { env, headers: { "CF-Connecting-IP": ip } }));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 404, 429]);
+    expect(answers.map((r) => r.headers.get("RateLimit-Remaining"))).toEqual(["2", "1", "0", "0"]);
+    for (const r of answers) expect(r.headers.get("RateLimit-Limit")).toBe("3");
+    expect429(answers[3] as ApiResponse);
+    const defaults = await api("GET", "/", { env: makeEnv(), headers: { "CF-Connecting-IP": randomIp() } });
+    expect(defaults.headers.get("RateLimit-Limit")).toBe("100");
+  });
+
+  it("1000 per hour per authenticated user (configurable), whatever the IP", async () => {
+    const env = makeEnv({ RATE_LIMIT_USER_PER_HOUR: "2" });
+    const user = await createUser();
+    const { access_token } = await loginAs(user, { env, headers: { "CF-Connecting-IP": randomIp() } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await api("GET", "/api/v1/users/me", { token: access_token, env, headers: { "CF-Connecting-IP": randomIp() } })).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
+  it("failed logins per account: credential stuffing from many IPs is stopped, before hashing, for that account only", async () => {
+    const env = makeEnv({ RATE_LIMIT_FAILED_LOGINS: "3" });
+    const victim = await createUser();
+    const bystander = await createUser();
+    for (let i = 0; i < 3; i++) {
+      expect((await login(env, randomIp(), { username: victim.username, password: `guess-number-${i}` })).status).toBe(401);
+    }
+    const before = hashComputationCount();
+    const blocked = await login(env, randomIp(), { username: victim.email, password: victim.password });
+    expect429(blocked);
+    expect(hashComputationCount()).toBe(before);
+    expect((await login(env, randomIp(), { username: bystander.username, password: bystander.password })).status).toBe(200);
+    // Unknown accounts are throttled the same way, so the 429 reveals nothing about existence.
+    for (let i = 0; i < 3; i++) await login(env, randomIp(), { username: "ghost_account_zz", password: `guess-${i}` });
+    expect429(await login(env, randomIp(), { username: "GHOST_ACCOUNT_ZZ", password: "guess" }));
+  });
+});
+
+describe("failure behaviour", () => {
+  it("without Upstash configured: in-memory limiter, /health says redis disabled", async () => {
+    const res = await api("GET", "/health", { env: envWith({ RATE_LIMIT_ENABLED: "true" }), headers: { "CF-Connecting-IP": randomIp() } });
+    expect(res.status, res.dump).toBe(200);
+    expect(res.body.redis).toBe("disabled");
+    expect(res.headers.get("RateLimit-Limit")).toBe("100");
+  });
+
+  it("with Upstash configured but unreachable from the start: degraded, limits still hold, no 500", async () => {
+    const env = envWith({
+      RATE_LIMIT_ENABLED: "true",
+      UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9/upstash",
+      UPSTASH_REDIS_REST_TOKEN: "x",
+    });
+    const ip = randomIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await login(env, ip, { username: "nobody_at_all", password: "wrong-password-x" })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const health = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
+    expect(health.body.redis).toBe("degraded");
+  });
+
+  describe.runIf(redisAvailable())("Redis stopping in the middle of a run (gateway pointed at a dead port)", () => {
+    afterAll(async () => {
+      await pointGatewayRedisAt(inject("redisUrl"));
+    });
+
+    it("degrades to the in-memory limiter with no 500 and limits still enforced, then recovers", async () => {
+      const env = upstashEnv({ RATE_LIMIT_ENABLED: "true" });
+      const healthy = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
+      expect(healthy.body.redis, healthy.dump).toBe("healthy");
+
+      const ip = randomIp();
+      expect((await login(env, ip, { username: "nobody_x1", password: "wrong-password-x" })).status).toBe(401);
+      await pointGatewayRedisAt("redis://127.0.0.1:9");
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push((await login(env, ip, { username: "nobody_x1", password: "wrong-password-x" })).status);
+      expect(statuses).not.toContain(500);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+      expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+      const degraded = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
+      expect(degraded.status, degraded.dump).toBe(200);
+      expect(degraded.body.redis).toBe("degraded");
+
+      await pointGatewayRedisAt(inject("redisUrl"));
+      const fresh = upstashEnv({ RATE_LIMIT_ENABLED: "true" });
+      const recovered = await api("GET", "/health", { env: fresh, headers: { "CF-Connecting-IP": randomIp() } });
+      expect(recovered.body.redis).toBe("healthy");
+    });
+  });
+});
