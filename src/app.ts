@@ -13,7 +13,7 @@ import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.t
 import { usersRouter } from "./features/users/users.index.ts";
 import { ApiError } from "./lib/errors.ts";
 import { createLogger } from "./lib/logger.ts";
-import { registerOpenApiComponents } from "./lib/openapi.ts";
+import { addStandardHeaders, registerOpenApiComponents } from "./lib/openapi.ts";
 import { problemResponse, toApiError } from "./lib/problem.ts";
 import { createRouter } from "./lib/router.ts";
 import type { AppBindings, AppOpenAPI } from "./lib/types.ts";
@@ -59,23 +59,25 @@ export function createApp(): AppOpenAPI {
 
   let document: unknown;
   const serveDocument = (c: Context<AppBindings>) => {
-    document ??= app.getOpenAPI31Document({
-      openapi: "3.1.0",
-      info: {
-        title: API_NAME,
-        version,
-        description:
-          "Authentication and user management at the edge. Errors are RFC 9457 problem details with a stable `code`.",
-        license: { name: "MIT", url: "https://opensource.org/licenses/MIT" },
-      },
-      servers: [{ url: "http://127.0.0.1:8787", description: "Local (npm run dev)" }],
-      tags: [
-        { name: "Meta", description: "API information and documentation." },
-        { name: "Health", description: "Liveness and dependency status." },
-        { name: "Auth", description: "Registration, login, token refresh and logout." },
-        { name: "Users", description: "Accounts." },
-      ],
-    });
+    document ??= addStandardHeaders(
+      app.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: {
+          title: API_NAME,
+          version,
+          description:
+            "Authentication and user management at the edge. Errors are RFC 9457 problem details with a stable `code`.",
+          license: { name: "MIT", url: "https://opensource.org/licenses/MIT" },
+        },
+        servers: [{ url: "http://127.0.0.1:8787", description: "Local (npm run dev)" }],
+        tags: [
+          { name: "Meta", description: "API information and documentation." },
+          { name: "Health", description: "Liveness and dependency status." },
+          { name: "Auth", description: "Registration, login, token refresh and logout." },
+          { name: "Users", description: "Accounts." },
+        ],
+      }),
+    );
     return c.json(document);
   };
   app.get(OPENAPI_PATH, serveDocument);
@@ -93,7 +95,10 @@ export function createApp(): AppOpenAPI {
         }),
       );
     }
-    return problemResponse(c, new ApiError(404, "not_found", { detail: `No route for ${c.req.method} ${c.req.path}.` }));
+    return problemResponse(
+      c,
+      new ApiError(404, "not_found", { detail: `No route for ${c.req.method} ${c.req.path}.` }),
+    );
   });
 
   app.onError((err, c) => {

@@ -73,3 +73,54 @@ export function registerOpenApiComponents(app: OpenAPIHono<AppBindings>): void {
     flows: { password: { tokenUrl: "/api/v1/auth/login", scopes: {} } },
   });
 }
+
+const HEADER_COMPONENTS = {
+  "X-Request-Id": {
+    description: "The request's id (echoed when the client sent a sane one).",
+    schema: { type: "string" },
+  },
+  "RateLimit-Limit": {
+    description: "Requests allowed in the current window of the most restrictive limit met.",
+    schema: { type: "integer" },
+  },
+  "RateLimit-Remaining": { description: "Requests left in that window.", schema: { type: "integer" } },
+  "RateLimit-Reset": { description: "Seconds until that window frees up.", schema: { type: "integer" } },
+  "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } },
+} as const;
+
+type Doc = {
+  paths?: Record<string, Record<string, { responses?: Record<string, Record<string, unknown>> }>>;
+  components?: Record<string, Record<string, unknown>>;
+};
+
+/**
+ * Documents the headers every answer carries (X-Request-Id and, on rate-limited routes, which is
+ * every route, the RateLimit-* trio; Retry-After on 429) on every response, shared or inline.
+ */
+export function addStandardHeaders<T extends object>(document: T): T {
+  const doc = document as Doc;
+  doc.components ??= {};
+  doc.components.headers = { ...(doc.components.headers ?? {}), ...HEADER_COMPONENTS };
+  const ref = (name: keyof typeof HEADER_COMPONENTS) => ({ $ref: `#/components/headers/${name}` });
+  const standard = {
+    "X-Request-Id": ref("X-Request-Id"),
+    "RateLimit-Limit": ref("RateLimit-Limit"),
+    "RateLimit-Remaining": ref("RateLimit-Remaining"),
+    "RateLimit-Reset": ref("RateLimit-Reset"),
+  };
+  const decorate = (response: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    if ("$ref" in response) return;
+    response.headers = { ...((response.headers as object) ?? {}), ...standard, ...extra };
+  };
+  for (const [name, response] of Object.entries(doc.components.responses ?? {})) {
+    decorate(
+      response as Record<string, unknown>,
+      name === "TooManyRequests" ? { "Retry-After": ref("Retry-After") } : {},
+    );
+  }
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(item))
+      for (const response of Object.values(op.responses ?? {})) decorate(response);
+  }
+  return document;
+}

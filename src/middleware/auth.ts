@@ -2,8 +2,8 @@ import type { MiddlewareHandler } from "hono";
 import { forbidden, unauthorized } from "../lib/errors.ts";
 import type { AppBindings, AuthContext } from "../lib/types.ts";
 import { isSessionLive } from "../services/sessions.ts";
-import { enforceRateLimit } from "./rate-limit.ts";
 import { verifyAccessToken } from "../services/tokens.ts";
+import { enforceRateLimit } from "./rate-limit.ts";
 
 export interface RequireAuthOptions {
   /**

@@ -1,7 +1,13 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "../lib/errors.ts";
 import type { AppBindings } from "../lib/types.ts";
-import { getRateLimiter, type RateLimitResult, type RateRule, type RateRules, rateRules } from "../services/rate-limit/index.ts";
+import {
+  getRateLimiter,
+  type RateLimitResult,
+  type RateRule,
+  type RateRules,
+  rateRules,
+} from "../services/rate-limit/index.ts";
 
 /** Without CF-Connecting-IP (only when running locally) every caller shares this one key. */
 export const LOCAL_CLIENT_KEY = "local";
@@ -35,7 +41,12 @@ function remember(c: Context<AppBindings>, r: RateLimitResult) {
  * Counts one request against `rule` for `key`; throws the 429 problem when over the limit.
  * A no-op when RATE_LIMIT_ENABLED is false.
  */
-export async function enforceRateLimit(c: Context<AppBindings>, pick: (rules: RateRules) => RateRule, key: string, mode: "count" | "check" = "count"): Promise<void> {
+export async function enforceRateLimit(
+  c: Context<AppBindings>,
+  pick: (rules: RateRules) => RateRule,
+  key: string,
+  mode: "count" | "check" = "count",
+): Promise<void> {
   const config = c.get("config");
   if (!config.RATE_LIMIT_ENABLED) return;
   const limiter = getRateLimiter(config, c.get("logger"));

@@ -23,4 +23,5 @@ export async function pointGatewayRedisAt(url: string): Promise<void> {
 }
 
 /** A random documentation-range IPv4 address, so tests never share rate-limit keys (even across runs). */
-export const randomIp = () => `198.51.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 254) + 1}`;
+export const randomIp = () =>
+  `198.51.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 254) + 1}`;

@@ -1,8 +1,8 @@
 import { clientInfo } from "../../lib/client-info.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { zodFieldErrors } from "../../lib/router.ts";
-import { enforceRateLimit } from "../../middleware/rate-limit.ts";
 import type { AppRouteHandler } from "../../lib/types.ts";
+import { enforceRateLimit } from "../../middleware/rate-limit.ts";
 import { publicJwks } from "../../services/tokens.ts";
 import { toUser } from "../users/users.schemas.ts";
 import type {

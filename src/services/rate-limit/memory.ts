@@ -39,7 +39,12 @@ export class MemoryRateLimiter implements RateLimiter {
     if (consume) entry.current += 1;
     this.store.set(id, entry);
     if (++this.checks % 1000 === 0) this.prune(now);
-    return { success: true, limit: rule.limit, remaining: Math.max(0, rule.limit - used - (consume ? 1 : 0)), reset };
+    return {
+      success: true,
+      limit: rule.limit,
+      remaining: Math.max(0, rule.limit - used - (consume ? 1 : 0)),
+      reset,
+    };
   }
 
   async limit(rule: RateRule, key: string): Promise<RateLimitResult> {

@@ -66,3 +66,32 @@ describe("meta and docs", () => {
     expect(res.headers.get("Location")).toBe(target);
   });
 });
+
+describe("OpenAPI documents the standard headers", () => {
+  it("every response declares X-Request-Id and the RateLimit-* headers; 429 adds Retry-After", async () => {
+    const doc = (await api("GET", "/api/openapi.json")).body;
+    expect(Object.keys(doc.components.headers)).toEqual(
+      expect.arrayContaining([
+        "X-Request-Id",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+        "Retry-After",
+      ]),
+    );
+    expect(Object.keys(doc.components.responses.TooManyRequests.headers)).toContain("Retry-After");
+    const missing: string[] = [];
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        for (const [status, response] of Object.entries<any>(op.responses)) {
+          const resolved = response.$ref
+            ? doc.components.responses[response.$ref.split("/").pop()]
+            : response;
+          if (!resolved.headers?.["RateLimit-Limit"] || !resolved.headers?.["X-Request-Id"])
+            missing.push(`${method} ${path} ${status}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});

@@ -2,8 +2,7 @@
  * The rules as the API applies them, against the in-memory limiter and against a real Redis through
  * the gateway's Upstash REST emulation (whenever one answers; CI requires it).
  */
-import { afterAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { hashComputationCount } from "../../../src/services/password.ts";
 import { createUser, loginAs } from "../../helpers/factories.ts";
 import { type ApiResponse, api, envWith, type TestEnv } from "../../helpers/harness.ts";
@@ -14,8 +13,12 @@ const backends: [string, (o?: Record<string, unknown>) => TestEnv][] = [
 ];
 if (redisAvailable()) backends.push(["redis", (o = {}) => upstashEnv({ RATE_LIMIT_ENABLED: "true", ...o })]);
 
-const login = (env: TestEnv, ip: string, json: Record<string, unknown>, extraHeaders: Record<string, string> = {}) =>
-  api("POST", "/api/v1/auth/login", { json, env, headers: { "CF-Connecting-IP": ip, ...extraHeaders } });
+const login = (
+  env: TestEnv,
+  ip: string,
+  json: Record<string, unknown>,
+  extraHeaders: Record<string, string> = {},
+) => api("POST", "/api/v1/auth/login", { json, env, headers: { "CF-Connecting-IP": ip, ...extraHeaders } });
 
 const expect429 = (res: ApiResponse) => {
   expect(res.status, res.dump).toBe(429);
@@ -52,14 +55,22 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
     // With Redis configured, the count really lives in Redis (not in the in-memory fallback).
     if (backend === "redis") expect(await redisKeys(`rl:login:ip:${ip}:*`)).not.toHaveLength(0);
     // Another client is not affected.
-    expect((await login(env, randomIp(), { username: user.username, password: user.password })).status).toBe(200);
+    expect((await login(env, randomIp(), { username: user.username, password: user.password })).status).toBe(
+      200,
+    );
   });
 
   it("a spoofed X-Forwarded-For changes nothing: only CF-Connecting-IP identifies the client", async () => {
     const env = makeEnv();
     const ip = randomIp();
-    for (let i = 0; i < 5; i++) await login(env, ip, { username: "nobody_here", password: "wrong-password-x" });
-    const spoofed = await login(env, ip, { username: "nobody_here", password: "x" }, { "X-Forwarded-For": randomIp(), "X-Real-IP": randomIp() });
+    for (let i = 0; i < 5; i++)
+      await login(env, ip, { username: "nobody_here", password: "wrong-password-x" });
+    const spoofed = await login(
+      env,
+      ip,
+      { username: "nobody_here", password: "x" },
+      { "X-Forwarded-For": randomIp(), "X-Real-IP": randomIp() },
+    );
     expect429(spoofed);
   });
 
@@ -67,7 +78,9 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
     const env = makeEnv();
     const ip = randomIp();
     const user = await createUser();
-    const results = await Promise.all(Array.from({ length: 30 }, () => login(env, ip, { username: user.username, password: user.password })));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => login(env, ip, { username: user.username, password: user.password })),
+    );
     const passed = results.filter((r) => r.status !== 429);
     expect(passed, results.map((r) => r.status).join(",")).toHaveLength(5);
     expect(passed.every((r) => r.status === 200)).toBe(true);
@@ -78,7 +91,11 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
     const ip = randomIp();
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await api("POST", "/api/v1/auth/register", { json: { username: "x" }, env, headers: { "CF-Connecting-IP": ip } });
+      const res = await api("POST", "/api/v1/auth/register", {
+        json: { username: "x" },
+        env,
+        headers: { "CF-Connecting-IP": ip },
+      });
       statuses.push(res.status);
     }
     expect(statuses).toEqual([422, 422, 422, 422, 422, 429]);
@@ -98,7 +115,8 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
     const env = makeEnv({ RATE_LIMIT_IP_PER_MINUTE: "3" });
     const ip = randomIp();
     const answers: ApiResponse[] = [];
-    for (const path of ["/", "/health", "/api/v1/nothing", "/"]) answers.push(await api("GET", path, { env, headers: { "CF-Connecting-IP": ip } }));
+    for (const path of ["/", "/health", "/api/v1/nothing", "/"])
+      answers.push(await api("GET", path, { env, headers: { "CF-Connecting-IP": ip } }));
     expect(answers.map((r) => r.status)).toEqual([200, 200, 404, 429]);
     expect(answers.map((r) => r.headers.get("RateLimit-Remaining"))).toEqual(["2", "1", "0", "0"]);
     for (const r of answers) expect(r.headers.get("RateLimit-Limit")).toBe("3");
@@ -113,7 +131,15 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
     const { access_token } = await loginAs(user, { env, headers: { "CF-Connecting-IP": randomIp() } });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {
-      statuses.push((await api("GET", "/api/v1/users/me", { token: access_token, env, headers: { "CF-Connecting-IP": randomIp() } })).status);
+      statuses.push(
+        (
+          await api("GET", "/api/v1/users/me", {
+            token: access_token,
+            env,
+            headers: { "CF-Connecting-IP": randomIp() },
+          })
+        ).status,
+      );
     }
     expect(statuses).toEqual([200, 200, 429]);
   });
@@ -123,22 +149,30 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
     const victim = await createUser();
     const bystander = await createUser();
     for (let i = 0; i < 3; i++) {
-      expect((await login(env, randomIp(), { username: victim.username, password: `guess-number-${i}` })).status).toBe(401);
+      expect(
+        (await login(env, randomIp(), { username: victim.username, password: `guess-number-${i}` })).status,
+      ).toBe(401);
     }
     const before = hashComputationCount();
     const blocked = await login(env, randomIp(), { username: victim.email, password: victim.password });
     expect429(blocked);
     expect(hashComputationCount()).toBe(before);
-    expect((await login(env, randomIp(), { username: bystander.username, password: bystander.password })).status).toBe(200);
+    expect(
+      (await login(env, randomIp(), { username: bystander.username, password: bystander.password })).status,
+    ).toBe(200);
     // Unknown accounts are throttled the same way, so the 429 reveals nothing about existence.
-    for (let i = 0; i < 3; i++) await login(env, randomIp(), { username: "ghost_account_zz", password: `guess-${i}` });
+    for (let i = 0; i < 3; i++)
+      await login(env, randomIp(), { username: "ghost_account_zz", password: `guess-${i}` });
     expect429(await login(env, randomIp(), { username: "GHOST_ACCOUNT_ZZ", password: "guess" }));
   });
 });
 
 describe("failure behaviour", () => {
   it("without Upstash configured: in-memory limiter, /health says redis disabled", async () => {
-    const res = await api("GET", "/health", { env: envWith({ RATE_LIMIT_ENABLED: "true" }), headers: { "CF-Connecting-IP": randomIp() } });
+    const res = await api("GET", "/health", {
+      env: envWith({ RATE_LIMIT_ENABLED: "true" }),
+      headers: { "CF-Connecting-IP": randomIp() },
+    });
     expect(res.status, res.dump).toBe(200);
     expect(res.body.redis).toBe("disabled");
     expect(res.headers.get("RateLimit-Limit")).toBe("100");
@@ -152,38 +186,52 @@ describe("failure behaviour", () => {
     });
     const ip = randomIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await login(env, ip, { username: "nobody_at_all", password: "wrong-password-x" })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push(
+        (await login(env, ip, { username: "nobody_at_all", password: "wrong-password-x" })).status,
+      );
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     const health = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
     expect(health.body.redis).toBe("degraded");
   });
 
-  describe.runIf(redisAvailable())("Redis stopping in the middle of a run (gateway pointed at a dead port)", () => {
-    afterAll(async () => {
-      await pointGatewayRedisAt(inject("redisUrl"));
-    });
+  describe.runIf(redisAvailable())(
+    "Redis stopping in the middle of a run (gateway pointed at a dead port)",
+    () => {
+      afterAll(async () => {
+        await pointGatewayRedisAt(inject("redisUrl"));
+      });
 
-    it("degrades to the in-memory limiter with no 500 and limits still enforced, then recovers", async () => {
-      const env = upstashEnv({ RATE_LIMIT_ENABLED: "true" });
-      const healthy = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
-      expect(healthy.body.redis, healthy.dump).toBe("healthy");
+      it("degrades to the in-memory limiter with no 500 and limits still enforced, then recovers", async () => {
+        const env = upstashEnv({ RATE_LIMIT_ENABLED: "true" });
+        const healthy = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
+        expect(healthy.body.redis, healthy.dump).toBe("healthy");
 
-      const ip = randomIp();
-      expect((await login(env, ip, { username: "nobody_x1", password: "wrong-password-x" })).status).toBe(401);
-      await pointGatewayRedisAt("redis://127.0.0.1:9");
-      const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) statuses.push((await login(env, ip, { username: "nobody_x1", password: "wrong-password-x" })).status);
-      expect(statuses).not.toContain(500);
-      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
-      expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
-      const degraded = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
-      expect(degraded.status, degraded.dump).toBe(200);
-      expect(degraded.body.redis).toBe("degraded");
+        const ip = randomIp();
+        expect((await login(env, ip, { username: "nobody_x1", password: "wrong-password-x" })).status).toBe(
+          401,
+        );
+        await pointGatewayRedisAt("redis://127.0.0.1:9");
+        const statuses: number[] = [];
+        for (let i = 0; i < 6; i++)
+          statuses.push(
+            (await login(env, ip, { username: "nobody_x1", password: "wrong-password-x" })).status,
+          );
+        expect(statuses).not.toContain(500);
+        expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+        expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+        const degraded = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
+        expect(degraded.status, degraded.dump).toBe(200);
+        expect(degraded.body.redis).toBe("degraded");
 
-      await pointGatewayRedisAt(inject("redisUrl"));
-      const fresh = upstashEnv({ RATE_LIMIT_ENABLED: "true" });
-      const recovered = await api("GET", "/health", { env: fresh, headers: { "CF-Connecting-IP": randomIp() } });
-      expect(recovered.body.redis).toBe("healthy");
-    });
-  });
+        await pointGatewayRedisAt(inject("redisUrl"));
+        const fresh = upstashEnv({ RATE_LIMIT_ENABLED: "true" });
+        const recovered = await api("GET", "/health", {
+          env: fresh,
+          headers: { "CF-Connecting-IP": randomIp() },
+        });
+        expect(recovered.body.redis).toBe("healthy");
+      });
+    },
+  );
 });
