@@ -57,6 +57,9 @@ export async function withTransaction<T>(
 ): Promise<T> {
   configureNeon(config.LOCAL_DB_GATEWAY);
   const pool = new Pool({ connectionString: config.DATABASE_URL });
+  // When the server closes the WebSocket after Terminate, workerd reports "Network connection lost"
+  // on the idle client; pg re-emits it on the pool, where an unheard 'error' would be uncaught.
+  pool.on("error", () => {});
   try {
     return await drizzleWs({ client: pool, schema }).transaction(fn);
   } finally {
