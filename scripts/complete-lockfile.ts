@@ -9,7 +9,14 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 
-type Entry = { version?: string; optional?: boolean; os?: string[]; cpu?: string[]; libc?: string[]; optionalDependencies?: Record<string, string> };
+type Entry = {
+  version?: string;
+  optional?: boolean;
+  os?: string[];
+  cpu?: string[];
+  libc?: string[];
+  optionalDependencies?: Record<string, string>;
+};
 const path = "package-lock.json";
 const lock = JSON.parse(readFileSync(path, "utf8")) as { packages: Record<string, Entry> };
 const added: string[] = [];
@@ -30,7 +37,9 @@ for (const meta of Object.values(lock.packages)) {
   }
 }
 
-const [root, ...rest] = Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b)));
+const [root, ...rest] = Object.entries(lock.packages).sort(([a], [b]) =>
+  a === "" ? -1 : b === "" ? 1 : a.localeCompare(b),
+);
 lock.packages = Object.fromEntries(root ? [root, ...rest] : rest);
 writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(added.length ? `added ${added.length}: ${added.join(", ")}` : "lockfile already complete");
