@@ -35,6 +35,9 @@ export class UpstashRateLimiter implements RateLimiter {
       token: options.token,
       retry: false,
       enableTelemetry: false,
+      // One EVALSHA per check: nothing to batch, and auto-pipelining leaves a rejected batch promise
+      // unobserved when Redis is unreachable.
+      enableAutoPipelining: false,
       signal: () => AbortSignal.timeout(options.timeoutMs),
     });
   }
