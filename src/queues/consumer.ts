@@ -15,7 +15,11 @@ export const retryDelaySeconds = (attempts: number) => Math.min(300, 2 ** Math.m
  * succeed (invalid, or of an unknown kind) is acknowledged and logged instead of retried forever;
  * a failing job is retried with backoff (then the queue's dead-letter queue takes it).
  */
-export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function handleQueue(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  _ctx?: ExecutionContext,
+): Promise<void> {
   const logger = createLogger(loadConfig(env).LOG_LEVEL, { queue: batch.queue });
   for (const message of batch.messages) {
     const parsed = JobMessageSchema.safeParse(message.body);

@@ -1,11 +1,29 @@
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import type { Config } from "../env.ts";
 
 export interface CleanupJob {
   name: string;
   /** Returns how many rows it touched. */
-  run(db: Db, config: Config, ctx: ExecutionContext): Promise<number>;
+  run(db: Db, config: Config): Promise<number>;
 }
 
+/**
+ * Sessions stay a while after they end so "logged-in devices" and replay detection have history;
+ * after that they are only weight.
+ */
+export const SESSION_RETENTION_DAYS = 30;
+
 /** What the cron trigger runs, in order. */
-export const cleanupJobs: CleanupJob[] = [];
+export const cleanupJobs: CleanupJob[] = [
+  {
+    name: "purge-ended-sessions",
+    async run(db) {
+      const result = await db.execute(sql`
+        delete from sessions
+        where expires_at < now() - make_interval(days => ${SESSION_RETENTION_DAYS})
+           or revoked_at < now() - make_interval(days => ${SESSION_RETENTION_DAYS})`);
+      return result.rowCount ?? 0;
+    },
+  },
+];
