@@ -22,9 +22,14 @@ const port = Number(process.env.PORT ?? 8787);
 const say = (line: string) => console.log(`[dev] ${line}`);
 const stops: (() => Promise<void>)[] = [];
 
-async function stopAll(code: number): Promise<never> {
-  for (const stop of stops.reverse()) await stop().catch((err) => say(`stop failed: ${err}`));
-  process.exit(code);
+let stopping: Promise<never> | undefined;
+/** Stops what was started, newest first; Ctrl-C and wrangler's exit may both ask, it runs once. */
+function stopAll(code: number): Promise<never> {
+  stopping ??= (async () => {
+    for (const stop of [...stops].reverse()) await stop().catch((err) => say(`stop failed: ${err}`));
+    process.exit(code);
+  })();
+  return stopping;
 }
 
 /** A secret generated once per checkout, so tokens survive restarts of `npm run dev`. */
@@ -65,7 +70,7 @@ async function main() {
   if (!isNeon(databaseUrl) || redis) {
     const upstashToken = randomBytes(16).toString("hex");
     const gateway = await startGateway({ port: DEV_GATEWAY_PORT, redisUrl: redis, upstashToken });
-    stops.unshift(() => gateway.close());
+    stops.push(() => gateway.close());
     say(
       `gateway on ${gateway.url}${redis ? ` (Upstash REST over ${redis})` : " (no Redis answered: in-memory rate limits)"}`,
     );
@@ -96,7 +101,7 @@ async function main() {
   if (existsSync(".dev.vars")) args.push("--env-file", ".dev.vars");
   if (!process.stdout.isTTY) args.push("--show-interactive-dev-session=false");
   const wrangler = spawn("npx", args, { stdio: "inherit" });
-  stops.unshift(async () => {
+  stops.push(async () => {
     if (wrangler.exitCode === null) wrangler.kill("SIGTERM");
   });
   const base = `http://127.0.0.1:${port}`;
