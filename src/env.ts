@@ -81,12 +81,41 @@ const ConfigSchema = z
         message: "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together",
       });
     }
+    if (cfg.JWT_PRIVATE_KEY && !isSigningJwk(cfg.JWT_PRIVATE_KEY)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_PRIVATE_KEY"],
+        message: "must be a private JWK (JSON) with kid, alg EdDSA or ES256, and d",
+      });
+    }
+    if (cfg.JWT_PUBLIC_KEYS && !isPublicJwks(cfg.JWT_PUBLIC_KEYS)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_PUBLIC_KEYS"],
+        message: 'must be a JWKS (JSON {"keys": [...]}) with kid and alg on each key',
+      });
+    }
     if (cfg.LOCAL_DB_GATEWAY && cfg.ENVIRONMENT === "production") {
       ctx.addIssue({ code: "custom", path: ["LOCAL_DB_GATEWAY"], message: "must not be set in production" });
     }
   });
 
 export type Config = z.output<typeof ConfigSchema>;
+
+const Jwk = z.object({ kid: z.string().min(1), alg: z.enum(["EdDSA", "ES256"]), kty: z.enum(["OKP", "EC"]) });
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+function isSigningJwk(text: string): boolean {
+  return Jwk.extend({ d: z.string().min(1) }).safeParse(parseJson(text)).success;
+}
+function isPublicJwks(text: string): boolean {
+  return z.object({ keys: z.array(Jwk) }).safeParse(parseJson(text)).success;
+}
 
 /** Thrown when the environment does not validate; `problems` name variables, never values. */
 export class ConfigError extends Error {

@@ -63,6 +63,3 @@ export const unauthorized = (detail = "Authentication is required or the credent
 
 export const forbidden = (detail = "You do not have permission to do this.") =>
   new ApiError(403, "forbidden", { detail });
-
-export const notFound = (detail = "The resource does not exist.") =>
-  new ApiError(404, "not_found", { detail });

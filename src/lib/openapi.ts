@@ -47,8 +47,8 @@ export const COMMON_PROBLEMS: ProblemResponseName[] = ["TooManyRequests", "Inter
 /** Problems of every route that takes a JSON body. */
 export const BODY_PROBLEMS: ProblemResponseName[] = ["BadRequest", "PayloadTooLarge", "UnprocessableContent"];
 
-/** Problems of every route behind the bearer token. */
-export const AUTH_PROBLEMS: ProblemResponseName[] = ["Unauthorized"];
+/** `content` for a JSON body or response: `{ description, content: jsonContent(UserSchema) }`. */
+export const jsonContent = <T>(schema: T) => ({ "application/json": { schema } });
 
 export const BEARER_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { oauth2Password: [] }];
 

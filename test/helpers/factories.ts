@@ -2,6 +2,7 @@
  * Test data: every test makes its own users with unique names, so tests never share rows.
  */
 import { expect } from "vitest";
+import type { TokenPair } from "../../src/features/auth/auth.service.ts";
 import { api, type TestEnv } from "./harness.ts";
 
 let seq = 0;
@@ -33,13 +34,7 @@ export async function createUser(
   return { id: res.body.id, username, email, password };
 }
 
-export interface TokenPair {
-  access_token: string;
-  refresh_token: string;
-  token_type: "Bearer";
-  expires_in: number;
-  refresh_expires_in: number;
-}
+export type { TokenPair } from "../../src/features/auth/auth.service.ts";
 
 /** Logs a user in and returns the token pair. */
 export async function loginAs(

@@ -7,7 +7,12 @@ import { NeonDbError, Pool as NeonPool, neon, neonConfig } from "@neondatabase/s
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import ws from "ws";
-import { EXPECTED_ROWS, type FidelityTable, fidelityTable } from "../integration/gateway/fidelity-fixture.ts";
+import {
+  EXPECTED_ROWS,
+  type FidelityTable,
+  fidelityTable,
+  rejection,
+} from "../integration/gateway/fidelity-fixture.ts";
 
 const databaseUrl = inject("databaseUrl");
 const gatewayUrl = inject("gatewayUrl");
@@ -27,16 +32,6 @@ async function stats(connectionString: string): Promise<{ sql_requests: number; 
   );
   expect(res.status).toBe(200);
   return (await res.json()) as { sql_requests: number; ws_connections: number };
-}
-
-/** Runs `fn`, expecting it to reject; returns the rejection. */
-async function rejection(fn: () => Promise<unknown>): Promise<any> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
 }
 
 const direct = new pg.Pool({ connectionString: databaseUrl, max: 2 });

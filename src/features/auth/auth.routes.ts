@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { BODY_PROBLEMS, COMMON_PROBLEMS, problems } from "../../lib/openapi.ts";
+import { BODY_PROBLEMS, COMMON_PROBLEMS, jsonContent, problems } from "../../lib/openapi.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
 import { rateLimitByIp } from "../../middleware/rate-limit.ts";
 import { UserSchema } from "../users/users.schemas.ts";
@@ -13,8 +13,6 @@ import {
   TokenPairSchema,
 } from "./auth.schemas.ts";
 
-const json = <T>(schema: T) => ({ "application/json": { schema } });
-
 const registerConfig = (path: string, operationId: string) =>
   createRoute({
     method: "post",
@@ -24,9 +22,9 @@ const registerConfig = (path: string, operationId: string) =>
     summary: "Create an account",
     security: [],
     middleware: [rateLimitByIp((r) => r.register)] as const,
-    request: { body: { required: true, content: json(RegisterBody) } },
+    request: { body: { required: true, content: jsonContent(RegisterBody) } },
     responses: {
-      201: { description: "The new user.", content: json(UserSchema) },
+      201: { description: "The new user.", content: jsonContent(UserSchema) },
       409: { $ref: "#/components/responses/Conflict" },
       ...problems(...BODY_PROBLEMS, ...COMMON_PROBLEMS),
     },
@@ -55,7 +53,7 @@ const loginConfig = (path: string, operationId: string) =>
       },
     },
     responses: {
-      200: { description: "A token pair.", content: json(TokenPairSchema) },
+      200: { description: "A token pair.", content: jsonContent(TokenPairSchema) },
       ...problems("Unauthorized", ...BODY_PROBLEMS, ...COMMON_PROBLEMS),
     },
   });
@@ -72,9 +70,9 @@ export const refresh = createRoute({
   description:
     "Returns a new pair. Replaying the token just replaced within a short grace returns the current pair; any later replay revokes the whole session.",
   security: [],
-  request: { body: { required: true, content: json(RefreshBody) } },
+  request: { body: { required: true, content: jsonContent(RefreshBody) } },
   responses: {
-    200: { description: "A token pair.", content: json(TokenPairSchema) },
+    200: { description: "A token pair.", content: jsonContent(TokenPairSchema) },
     ...problems("Unauthorized", ...BODY_PROBLEMS, ...COMMON_PROBLEMS),
   },
 });
@@ -117,9 +115,9 @@ export const changePassword = protectedRoute(
     operationId: "changePassword",
     tags: ["Auth"],
     summary: "Change the password; ends every other session",
-    request: { body: { required: true, content: json(ChangePasswordBody) } },
+    request: { body: { required: true, content: jsonContent(ChangePasswordBody) } },
     responses: {
-      200: { description: "Password changed.", content: json(MessageSchema) },
+      200: { description: "Password changed.", content: jsonContent(MessageSchema) },
       403: { $ref: "#/components/responses/Forbidden" },
       ...problems(...BODY_PROBLEMS, ...COMMON_PROBLEMS),
     },
@@ -136,7 +134,10 @@ const jwksConfig = (path: string, operationId: string) =>
     summary: "Public keys for verifying access tokens",
     description: "Empty when tokens are signed with HS256 (a shared secret is never published).",
     security: [],
-    responses: { 200: { description: "JWKS.", content: json(JwksSchema) }, ...problems(...COMMON_PROBLEMS) },
+    responses: {
+      200: { description: "JWKS.", content: jsonContent(JwksSchema) },
+      ...problems(...COMMON_PROBLEMS),
+    },
   });
 export const jwks = jwksConfig("/api/v1/auth/jwks.json", "getJwks");
 export const jwksWellKnown = jwksConfig("/.well-known/jwks.json", "getJwksWellKnown");

@@ -1,9 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { BODY_PROBLEMS, COMMON_PROBLEMS, problems } from "../../lib/openapi.ts";
+import { BODY_PROBLEMS, COMMON_PROBLEMS, jsonContent, problems } from "../../lib/openapi.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
 import { Email, FullName, Username, UserSchema } from "./users.schemas.ts";
-
-const json = <T>(schema: T) => ({ "application/json": { schema } });
 
 export const getMe = protectedRoute(
   { sessionCheck: "in-query" },
@@ -14,7 +12,7 @@ export const getMe = protectedRoute(
     tags: ["Users"],
     summary: "The caller's account",
     responses: {
-      200: { description: "The user.", content: json(UserSchema) },
+      200: { description: "The user.", content: jsonContent(UserSchema) },
       ...problems(...COMMON_PROBLEMS),
     },
   },
@@ -41,9 +39,9 @@ export const updateMe = protectedRoute(
     tags: ["Users"],
     summary: "Update the caller's profile",
     description: "Changing `email` marks it unverified.",
-    request: { body: { required: true, content: json(UpdateMeBody) } },
+    request: { body: { required: true, content: jsonContent(UpdateMeBody) } },
     responses: {
-      200: { description: "The updated user.", content: json(UserSchema) },
+      200: { description: "The updated user.", content: jsonContent(UserSchema) },
       409: { $ref: "#/components/responses/Conflict" },
       ...problems(...BODY_PROBLEMS, ...COMMON_PROBLEMS),
     },
@@ -64,7 +62,7 @@ export const deleteMe = protectedRoute(
     operationId: "deleteMe",
     tags: ["Users"],
     summary: "Delete the caller's account (password required)",
-    request: { body: { required: true, content: json(DeleteMeBody) } },
+    request: { body: { required: true, content: jsonContent(DeleteMeBody) } },
     responses: {
       204: { description: "Account deleted." },
       403: { $ref: "#/components/responses/Forbidden" },

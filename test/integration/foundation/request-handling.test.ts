@@ -184,3 +184,23 @@ describe("CORS and secure headers", () => {
     expect(res.headers.get("Strict-Transport-Security")).toContain("max-age=");
   });
 });
+
+describe("signing key configuration", () => {
+  it.each([
+    ["not JSON", "not-json-at-all"],
+    [
+      "a public key only (no d)",
+      JSON.stringify({ kty: "OKP", crv: "Ed25519", x: "abc", kid: "k1", alg: "EdDSA" }),
+    ],
+    [
+      "an unsupported algorithm",
+      JSON.stringify({ kty: "RSA", n: "x", e: "AQAB", d: "y", kid: "k1", alg: "RS256" }),
+    ],
+  ])("JWT_PRIVATE_KEY that is %s fails closed, naming the variable only", async (_label, value) => {
+    const res = await api("GET", "/", { env: envWith({ JWT_PRIVATE_KEY: value }), unchecked: true });
+    expect(res.status, res.dump).toBe(500);
+    expect(res.body.code).toBe("configuration_error");
+    expect(res.body.detail).toContain("JWT_PRIVATE_KEY");
+    expect(res.text).not.toContain(value.slice(0, 12));
+  });
+});

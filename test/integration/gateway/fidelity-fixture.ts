@@ -97,3 +97,13 @@ export const EXPECTED_ROWS = [
     mood: null,
   },
 ];
+
+/** Runs `fn`, expecting it to reject; returns the rejection. */
+export async function rejection(fn: () => Promise<unknown>): Promise<any> {
+  try {
+    await fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}

@@ -21,7 +21,7 @@ import {
   varchar,
 } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { EXPECTED_ROWS, type FidelityTable, fidelityTable } from "./fidelity-fixture.ts";
+import { EXPECTED_ROWS, type FidelityTable, fidelityTable, rejection } from "./fidelity-fixture.ts";
 
 const databaseUrl = inject("databaseUrl");
 const gatewayUrl = inject("gatewayUrl");
@@ -68,16 +68,6 @@ function withDates<R extends Record<string, any>>(rows: R[]): R[] {
     expect(r.created).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?[+-]\d\d(:\d\d)?$/);
     return { ...r, created: new Date(r.created) };
   });
-}
-
-/** Runs `fn`, expecting it to reject; returns the rejection. */
-async function rejection(fn: () => Promise<unknown>): Promise<any> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** SQLSTATE of a driver error, through drizzle's DrizzleQueryError wrapper when present. */

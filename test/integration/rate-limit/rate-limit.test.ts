@@ -235,3 +235,15 @@ describe("failure behaviour", () => {
     },
   );
 });
+
+describe("client identity without CF-Connecting-IP (local development)", () => {
+  it("every caller shares one fixed local key, whatever X-Forwarded-For says", async () => {
+    // In-memory only: this isolate's limiter is not shared, so the fixed key cannot collide with other files.
+    const env = envWith({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_IP_PER_MINUTE: "2" });
+    const statuses: number[] = [];
+    for (const xff of [randomIp(), randomIp(), randomIp()]) {
+      statuses.push((await api("GET", "/", { env, headers: { "X-Forwarded-For": xff } })).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+});
