@@ -6,7 +6,8 @@
  *   GET  /v2?address=HOST:PORT     Neon WebSocket proxy (Pool/Client, drizzle-orm/neon-serverless)
  *   POST /upstash[/pipeline|/multi-exec]   Upstash Redis REST (@upstash/redis, @upstash/ratelimit)
  *   GET  /__gateway/stats?connection_string=...   round-trip counters for tests
- *   POST /__gateway/redis {"url": "redis://..."}  repoint the Upstash emulation (outage tests)
+ *   POST /__gateway/redis {"url": "redis://...", "delay_ms"?: n}  repoint or slow down the Upstash
+ *                                  emulation (outage and timeout tests)
  *
  * Standalone: `npx tsx scripts/local/gateway.ts --port 54330 [--redis redis://127.0.0.1:6379]`.
  */
@@ -56,6 +57,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log,
   );
 
+  let upstashDelayMs = 0;
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://gateway");
     const method = req.method ?? "GET";
@@ -67,6 +70,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return send(res, answer.status, answer.json);
     }
     if (path === "/upstash" || path.startsWith("/upstash/")) {
+      // Simulated slowness (tests of the limiter's timeout), set through POST /__gateway/redis.
+      if (upstashDelayMs > 0) await new Promise((r) => setTimeout(r, upstashDelayMs));
       const answer = await upstash.handle(
         method,
         path.slice("/upstash".length),
@@ -81,14 +86,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (path === "/__gateway/redis" && method === "POST") {
       let target: unknown;
       try {
-        target = (JSON.parse((await readBody(req)).toString("utf8")) as { url?: unknown } | null)?.url;
-        if (typeof target !== "string") throw new Error('body must be {"url": "redis://..."}');
+        const body = JSON.parse((await readBody(req)).toString("utf8")) as {
+          url?: unknown;
+          delay_ms?: unknown;
+        } | null;
+        target = body?.url;
+        const delay = body?.delay_ms ?? 0;
+        if (typeof target !== "string")
+          throw new Error('body must be {"url": "redis://...", "delay_ms"?: number}');
+        if (typeof delay !== "number" || delay < 0 || delay > 60_000)
+          throw new Error("delay_ms must be 0..60000");
         upstash.setRedisUrl(target);
+        upstashDelayMs = delay;
       } catch (error) {
         if (error instanceof PayloadTooLarge) throw error;
         return send(res, 400, { error: error instanceof Error ? error.message : String(error) });
       }
-      return send(res, 200, { url: target });
+      return send(res, 200, { url: target, delay_ms: upstashDelayMs });
     }
     if (path === "/__gateway/health") return send(res, 200, { ok: true, redis: upstash.redisUrl ?? null });
     return send(res, 404, { message: `no route for ${method} ${path}` });

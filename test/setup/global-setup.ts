@@ -20,13 +20,16 @@ declare module "vitest" {
     redisUrl: string;
     /** Bearer token the gateway's Upstash REST endpoint expects. */
     upstashToken: string;
+    /**
+     * A second gateway over the same database and Redis, for tests that break or slow down its Redis
+     * (so they cannot disturb tests running at the same time on the main one).
+     */
+    chaosGatewayUrl: string;
   }
 }
 
 let stop: (() => Promise<void>) | undefined;
-let started:
-  | Promise<{ databaseUrl: string; gatewayUrl: string; redisUrl: string; upstashToken: string }>
-  | undefined;
+let started: Promise<import("vitest").ProvidedContext> | undefined;
 
 async function start() {
   const pg = await startLocalPostgres({ port: await freePort() });
@@ -37,16 +40,16 @@ async function start() {
     throw new Error(`REQUIRE_REDIS=1 but no Redis answered at ${requestedRedis}`);
   }
   const upstashToken = "local-upstash-token";
-  const gateway = await startGateway({
-    port: await freePort(),
-    redisUrl: redisUrl || undefined,
-    upstashToken,
-  });
+  const startOne = async () =>
+    startGateway({ port: await freePort(), redisUrl: redisUrl || undefined, upstashToken });
+  const gateway = await startOne();
+  const chaos = await startOne();
   stop = async () => {
+    await chaos.close();
     await gateway.close();
     await pg.stop();
   };
-  return { databaseUrl: pg.url, gatewayUrl: gateway.url, redisUrl, upstashToken };
+  return { databaseUrl: pg.url, gatewayUrl: gateway.url, redisUrl, upstashToken, chaosGatewayUrl: chaos.url };
 }
 
 export default async function setup(project: TestProject) {
@@ -57,6 +60,7 @@ export default async function setup(project: TestProject) {
   project.provide("gatewayUrl", ctx.gatewayUrl);
   project.provide("redisUrl", ctx.redisUrl);
   project.provide("upstashToken", ctx.upstashToken);
+  project.provide("chaosGatewayUrl", ctx.chaosGatewayUrl);
   return async () => {
     const s = stop;
     stop = undefined;

@@ -8,7 +8,7 @@ import { MemoryRateLimiter } from "../../../src/services/rate-limit/memory.ts";
 import type { RateLimiter } from "../../../src/services/rate-limit/types.ts";
 import { UpstashRateLimiter } from "../../../src/services/rate-limit/upstash.ts";
 import { unique } from "../../helpers/factories.ts";
-import { redisAvailable, upstashEnv } from "../../helpers/redis.ts";
+import { awayFromWindowEdge, redisAvailable, upstashEnv } from "../../helpers/redis.ts";
 
 const backends: [string, () => RateLimiter][] = [["memory", () => new MemoryRateLimiter()]];
 if (redisAvailable()) {
@@ -34,6 +34,7 @@ describe.each(backends)("limiter semantics: %s", (_name, make) => {
   const rule = (limit: number, windowSeconds = 60) => ({ name: `t-${unique()}`, limit, windowSeconds });
 
   it("allows exactly `limit` requests, counting down, then refuses", async () => {
+    await awayFromWindowEdge(60);
     const limiter = make();
     const r = rule(3);
     const results = [];
@@ -48,6 +49,7 @@ describe.each(backends)("limiter semantics: %s", (_name, make) => {
   });
 
   it("keeps keys apart", async () => {
+    await awayFromWindowEdge(60);
     const limiter = make();
     const r = rule(1);
     expect((await limiter.limit(r, "a")).success).toBe(true);
@@ -56,6 +58,7 @@ describe.each(backends)("limiter semantics: %s", (_name, make) => {
   });
 
   it("peek looks without counting", async () => {
+    await awayFromWindowEdge(60);
     const limiter = make();
     const r = rule(2);
     expect((await limiter.peek(r, "k")).remaining).toBe(2);
@@ -68,6 +71,7 @@ describe.each(backends)("limiter semantics: %s", (_name, make) => {
   });
 
   it("lets requests through again once the window has slid past", async () => {
+    await awayFromWindowEdge(1, 400);
     const limiter = make();
     const r = rule(2, 1);
     await limiter.limit(r, "k");
@@ -78,6 +82,7 @@ describe.each(backends)("limiter semantics: %s", (_name, make) => {
   });
 
   it("admits exactly `limit` of 30 concurrent requests", async () => {
+    await awayFromWindowEdge(60);
     const limiter = make();
     const r = rule(5);
     const results = await Promise.all(Array.from({ length: 30 }, () => limiter.limit(r, "burst")));

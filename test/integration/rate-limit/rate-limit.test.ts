@@ -4,9 +4,9 @@
  */
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { hashComputationCount } from "../../../src/services/password.ts";
-import { createUser, loginAs } from "../../helpers/factories.ts";
+import { createUser, loginAs, unique } from "../../helpers/factories.ts";
 import { type ApiResponse, api, envWith, type TestEnv } from "../../helpers/harness.ts";
-import { pointGatewayRedisAt, randomIp, redisAvailable, upstashEnv } from "../../helpers/redis.ts";
+import { awayFromWindowEdge, chaosRedis, randomIp, redisAvailable, upstashEnv } from "../../helpers/redis.ts";
 
 const backends: [string, (o?: Record<string, unknown>) => TestEnv][] = [
   ["memory", (o = {}) => envWith({ RATE_LIMIT_ENABLED: "true", ...o })],
@@ -40,6 +40,7 @@ async function redisKeys(pattern: string): Promise<string[]> {
 
 describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
   it("login: 5 per minute per IP, then 429 with Retry-After and RateLimit-* headers", async () => {
+    await awayFromWindowEdge(60);
     const env = makeEnv();
     const ip = randomIp();
     const user = await createUser();
@@ -61,20 +62,22 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
   });
 
   it("a spoofed X-Forwarded-For changes nothing: only CF-Connecting-IP identifies the client", async () => {
+    await awayFromWindowEdge(60);
+    const nobody = `nobody_${unique()}`;
     const env = makeEnv();
     const ip = randomIp();
-    for (let i = 0; i < 5; i++)
-      await login(env, ip, { username: "nobody_here", password: "wrong-password-x" });
+    for (let i = 0; i < 5; i++) await login(env, ip, { username: nobody, password: "wrong-password-x" });
     const spoofed = await login(
       env,
       ip,
-      { username: "nobody_here", password: "x" },
+      { username: nobody, password: "x" },
       { "X-Forwarded-For": randomIp(), "X-Real-IP": randomIp() },
     );
     expect429(spoofed);
   });
 
   it("30 parallel login attempts from one IP within a second let exactly 5 through", async () => {
+    await awayFromWindowEdge(60);
     const env = makeEnv();
     const ip = randomIp();
     const user = await createUser();
@@ -87,6 +90,7 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
   });
 
   it("register: 5 per minute per IP", async () => {
+    await awayFromWindowEdge(60);
     const env = makeEnv();
     const ip = randomIp();
     const statuses: number[] = [];
@@ -102,6 +106,7 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
   });
 
   it("runs before password hashing: a limited login computes no hash", async () => {
+    await awayFromWindowEdge(60);
     const env = makeEnv({ RATE_LIMIT_AUTH_PER_MINUTE: "1" });
     const ip = randomIp();
     const user = await createUser();
@@ -112,6 +117,7 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
   });
 
   it("100 per minute per IP over the whole API (configurable), headers on every answer", async () => {
+    await awayFromWindowEdge(60);
     const env = makeEnv({ RATE_LIMIT_IP_PER_MINUTE: "3" });
     const ip = randomIp();
     const answers: ApiResponse[] = [];
@@ -126,6 +132,7 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
   });
 
   it("1000 per hour per authenticated user (configurable), whatever the IP", async () => {
+    await awayFromWindowEdge(3600);
     const env = makeEnv({ RATE_LIMIT_USER_PER_HOUR: "2" });
     const user = await createUser();
     const { access_token } = await loginAs(user, { env, headers: { "CF-Connecting-IP": randomIp() } });
@@ -145,6 +152,8 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
   });
 
   it("failed logins per account: credential stuffing from many IPs is stopped, before hashing, for that account only", async () => {
+    await awayFromWindowEdge(900);
+    const ghost = `ghost_${unique()}`;
     const env = makeEnv({ RATE_LIMIT_FAILED_LOGINS: "3" });
     const victim = await createUser();
     const bystander = await createUser();
@@ -161,9 +170,8 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
       (await login(env, randomIp(), { username: bystander.username, password: bystander.password })).status,
     ).toBe(200);
     // Unknown accounts are throttled the same way, so the 429 reveals nothing about existence.
-    for (let i = 0; i < 3; i++)
-      await login(env, randomIp(), { username: "ghost_account_zz", password: `guess-${i}` });
-    expect429(await login(env, randomIp(), { username: "GHOST_ACCOUNT_ZZ", password: "guess" }));
+    for (let i = 0; i < 3; i++) await login(env, randomIp(), { username: ghost, password: `guess-${i}` });
+    expect429(await login(env, randomIp(), { username: ghost.toUpperCase(), password: "guess" }));
   });
 });
 
@@ -179,6 +187,8 @@ describe("failure behaviour", () => {
   });
 
   it("with Upstash configured but unreachable from the start: degraded, limits still hold, no 500", async () => {
+    await awayFromWindowEdge(60);
+    const nobody = `nobody_${unique()}`;
     const env = envWith({
       RATE_LIMIT_ENABLED: "true",
       UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9/upstash",
@@ -187,36 +197,32 @@ describe("failure behaviour", () => {
     const ip = randomIp();
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++)
-      statuses.push(
-        (await login(env, ip, { username: "nobody_at_all", password: "wrong-password-x" })).status,
-      );
+      statuses.push((await login(env, ip, { username: nobody, password: "wrong-password-x" })).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     const health = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
     expect(health.body.redis).toBe("degraded");
   });
 
   describe.runIf(redisAvailable())(
-    "Redis stopping in the middle of a run (gateway pointed at a dead port)",
+    "Redis stopping or slowing down in the middle of a run (on the chaos gateway)",
     () => {
       afterAll(async () => {
-        await pointGatewayRedisAt(inject("redisUrl"));
+        await chaosRedis(inject("redisUrl"));
       });
 
       it("degrades to the in-memory limiter with no 500 and limits still enforced, then recovers", async () => {
-        const env = upstashEnv({ RATE_LIMIT_ENABLED: "true" });
+        await awayFromWindowEdge(60);
+        const nobody = `nobody_${unique()}`;
+        const env = upstashEnv({ RATE_LIMIT_ENABLED: "true" }, { chaos: true });
         const healthy = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
         expect(healthy.body.redis, healthy.dump).toBe("healthy");
 
         const ip = randomIp();
-        expect((await login(env, ip, { username: "nobody_x1", password: "wrong-password-x" })).status).toBe(
-          401,
-        );
-        await pointGatewayRedisAt("redis://127.0.0.1:9");
+        expect((await login(env, ip, { username: nobody, password: "wrong-password-x" })).status).toBe(401);
+        await chaosRedis("redis://127.0.0.1:9");
         const statuses: number[] = [];
         for (let i = 0; i < 6; i++)
-          statuses.push(
-            (await login(env, ip, { username: "nobody_x1", password: "wrong-password-x" })).status,
-          );
+          statuses.push((await login(env, ip, { username: nobody, password: "wrong-password-x" })).status);
         expect(statuses).not.toContain(500);
         expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
         expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
@@ -224,13 +230,33 @@ describe("failure behaviour", () => {
         expect(degraded.status, degraded.dump).toBe(200);
         expect(degraded.body.redis).toBe("degraded");
 
-        await pointGatewayRedisAt(inject("redisUrl"));
-        const fresh = upstashEnv({ RATE_LIMIT_ENABLED: "true" });
+        await chaosRedis(inject("redisUrl"));
+        const fresh = upstashEnv({ RATE_LIMIT_ENABLED: "true" }, { chaos: true });
         const recovered = await api("GET", "/health", {
           env: fresh,
           headers: { "CF-Connecting-IP": randomIp() },
         });
         expect(recovered.body.redis).toBe("healthy");
+      });
+
+      it("a Redis slower than REDIS_TIMEOUT_MS is bounded: the fallback decides, limits hold, health is degraded", async () => {
+        await awayFromWindowEdge(60);
+        const nobody = `nobody_${unique()}`;
+        await chaosRedis(inject("redisUrl"), 1500);
+        const env = upstashEnv({ RATE_LIMIT_ENABLED: "true", REDIS_TIMEOUT_MS: "200" }, { chaos: true });
+        const ip = randomIp();
+        const started = Date.now();
+        const statuses: number[] = [];
+        for (let i = 0; i < 6; i++) {
+          statuses.push((await login(env, ip, { username: nobody, password: "wrong-password-x" })).status);
+        }
+        expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+        // Only the first call waits out the timeout; then Redis is left alone for a while.
+        expect(Date.now() - started).toBeLessThan(1500);
+        const health = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
+        expect(health.status, health.dump).toBe(200);
+        expect(health.body.redis).toBe("degraded");
+        await chaosRedis(inject("redisUrl"));
       });
     },
   );
@@ -238,6 +264,7 @@ describe("failure behaviour", () => {
 
 describe("client identity without CF-Connecting-IP (local development)", () => {
   it("every caller shares one fixed local key, whatever X-Forwarded-For says", async () => {
+    await awayFromWindowEdge(60);
     // In-memory only: this isolate's limiter is not shared, so the fixed key cannot collide with other files.
     const env = envWith({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_IP_PER_MINUTE: "2" });
     const statuses: number[] = [];
