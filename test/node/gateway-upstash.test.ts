@@ -354,7 +354,7 @@ describe.runIf(redisUrl)("upstash REST over a real Redis", () => {
         body: JSON.stringify({ url }),
       });
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ url });
+      expect(await res.json()).toEqual({ url, delay_ms: 0 });
     };
 
     it("fails fast while Redis is dead, then recovers when pointed back", async () => {
@@ -380,8 +380,31 @@ describe.runIf(redisUrl)("upstash REST over a real Redis", () => {
       expect(await redis.get(k)).toBe("before");
     });
 
-    it("rejects a repoint body without a redis:// URL", async () => {
-      for (const body of ["{", JSON.stringify({}), JSON.stringify({ url: "http://127.0.0.1:6379" })]) {
+    it("delays answers by delay_ms (slow-Redis tests), and stops when set back to 0", async () => {
+      const post = (body: unknown) =>
+        fetch(`${gateway.url}/__gateway/redis`, { method: "POST", body: JSON.stringify(body) });
+      expect(await (await post({ url: redisUrl, delay_ms: 300 })).json()).toEqual({
+        url: redisUrl,
+        delay_ms: 300,
+      });
+      const redis = client(gateway.url);
+      let started = Date.now();
+      expect(await redis.ping()).toBe("PONG");
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      await post({ url: redisUrl, delay_ms: 0 });
+      started = Date.now();
+      expect(await redis.ping()).toBe("PONG");
+      expect(Date.now() - started).toBeLessThan(290);
+    });
+
+    it("rejects a repoint body without a redis:// URL, or with a bad delay", async () => {
+      for (const body of [
+        "{",
+        JSON.stringify({}),
+        JSON.stringify({ url: "http://127.0.0.1:6379" }),
+        JSON.stringify({ url: redisUrl, delay_ms: -1 }),
+        JSON.stringify({ url: redisUrl, delay_ms: "slow" }),
+      ]) {
         const res = await fetch(`${gateway.url}/__gateway/redis`, { method: "POST", body });
         expect(res.status).toBe(400);
       }
