@@ -10,13 +10,11 @@ const problemResponses = {
   BadRequest: "Malformed JSON, a wrong Content-Type or an otherwise unreadable request.",
   Unauthorized: "Missing, invalid or expired credentials, or a revoked session.",
   Forbidden: "Authenticated, but not allowed to do this.",
-  NotFound: "The resource does not exist (or is not visible to you).",
   Conflict: "The request conflicts with the current state.",
   PayloadTooLarge: "The request body exceeds the size limit.",
   UnprocessableContent: "The body parses but does not match the schema; see `errors`.",
   TooManyRequests: "Rate limit exceeded; see `Retry-After`.",
   InternalError: "An unexpected error; the body carries the request id, never internals.",
-  ServiceUnavailable: "A dependency is unavailable.",
 } as const;
 
 export type ProblemResponseName = keyof typeof problemResponses;
@@ -25,13 +23,11 @@ const STATUS_OF: Record<ProblemResponseName, number> = {
   BadRequest: 400,
   Unauthorized: 401,
   Forbidden: 403,
-  NotFound: 404,
   Conflict: 409,
   PayloadTooLarge: 413,
   UnprocessableContent: 422,
   TooManyRequests: 429,
   InternalError: 500,
-  ServiceUnavailable: 503,
 };
 
 /** A `$ref` to a shared problem response, keyed by its status, for spreading into `responses`. */
