@@ -57,8 +57,11 @@ export function createApp(): AppOpenAPI {
   app.route("/", authRouter);
   app.route("/", usersRouter);
 
-  let document: unknown;
+  // Generated once per isolate (per APP_URL, which is the document's server).
+  const documents = new Map<string, unknown>();
   const serveDocument = (c: Context<AppBindings>) => {
+    const appUrl = c.get("config").APP_URL.replace(/\/$/, "");
+    let document = documents.get(appUrl);
     document ??= addStandardHeaders(
       app.getOpenAPI31Document({
         openapi: "3.1.0",
@@ -69,7 +72,7 @@ export function createApp(): AppOpenAPI {
             "Authentication and user management at the edge. Errors are RFC 9457 problem details with a stable `code`.",
           license: { name: "MIT", url: "https://opensource.org/licenses/MIT" },
         },
-        servers: [{ url: "http://127.0.0.1:8787", description: "Local (npm run dev)" }],
+        servers: [{ url: appUrl, description: "This deployment (APP_URL)" }],
         tags: [
           { name: "Meta", description: "API information and documentation." },
           { name: "Health", description: "Liveness and dependency status." },
@@ -78,6 +81,7 @@ export function createApp(): AppOpenAPI {
         ],
       }),
     );
+    documents.set(appUrl, document);
     return c.json(document);
   };
   app.get(OPENAPI_PATH, serveDocument);
