@@ -44,8 +44,10 @@ describe("meta and docs", () => {
       );
       expect(res.body.components.responses.UnprocessableContent).toBeDefined();
       expect(res.body.paths["/health"].get).toBeDefined();
-    // The server integrators' clients will call is this deployment's APP_URL.
-    expect(res.body.servers).toEqual([{ url: "http://localhost", description: "This deployment (APP_URL)" }]);
+      // The server integrators' clients will call is this deployment's APP_URL.
+      expect(res.body.servers).toEqual([
+        { url: "http://localhost", description: "This deployment (APP_URL)" },
+      ]);
     },
   );
 
