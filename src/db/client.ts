@@ -20,8 +20,11 @@ export type TxDb = NeonDatabase<typeof schema>;
 
 let gatewayConfigured: string | undefined;
 
-/** Points Neon's (isolate-global) endpoints at the local gateway when one is configured. */
-function configureNeon(gateway: string | undefined): void {
+/**
+ * Points Neon's (isolate-global) endpoints at the local gateway when one is configured. Exported so
+ * tests that drive the Neon drivers directly wire them exactly as the Worker does.
+ */
+export function configureNeon(gateway: string | undefined): void {
   if (!gateway || gatewayConfigured === gateway) return;
   const { host } = new URL(gateway);
   neonConfig.fetchEndpoint = () => `${gateway.replace(/\/$/, "")}/sql`;

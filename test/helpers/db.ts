@@ -3,13 +3,12 @@
  */
 import { neon } from "@neondatabase/serverless";
 import { inject } from "vitest";
-import { getDb } from "../../src/db/client.ts";
-import { loadConfig } from "../../src/env.ts";
+import { configureNeon } from "../../src/db/client.ts";
 import { testEnv } from "./harness.ts";
 
 /** Tagged-template SQL against the test database. */
 export function sql(strings: TemplateStringsArray, ...params: unknown[]) {
-  getDb(loadConfig(testEnv)); // points neonConfig at the gateway
+  configureNeon(inject("gatewayUrl"));
   return neon(inject("databaseUrl"))(strings, ...params) as Promise<Record<string, any>[]>;
 }
 

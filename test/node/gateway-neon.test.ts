@@ -7,6 +7,7 @@ import { NeonDbError, Pool as NeonPool, neon, neonConfig } from "@neondatabase/s
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import ws from "ws";
+import { configureNeon } from "../../src/db/client.ts";
 import {
   EXPECTED_ROWS,
   type FidelityTable,
@@ -17,11 +18,9 @@ import {
 const databaseUrl = inject("databaseUrl");
 const gatewayUrl = inject("gatewayUrl");
 
-neonConfig.fetchEndpoint = `${gatewayUrl}/sql`;
+// Node has no global WebSocket; workerd does.
 neonConfig.webSocketConstructor = ws;
-neonConfig.wsProxy = (host, port) => `${new URL(gatewayUrl).host}/v2?address=${host}:${port}`;
-neonConfig.useSecureWebSocket = false;
-neonConfig.pipelineConnect = false;
+configureNeon(gatewayUrl);
 
 /** A connection string no other test uses, so the gateway's counters for it are ours alone. */
 const uniqueUrl = () => `${databaseUrl}?application_name=rt_${randomUUID()}`;

@@ -3,7 +3,7 @@
  * (Neon SQL-over-HTTP) and `drizzle-orm/neon-serverless` (Pool over the WebSocket proxy) must read and
  * write the same JS values they would against Neon.
  */
-import { NeonDbError, neon, neonConfig, Pool } from "@neondatabase/serverless";
+import { NeonDbError, neon, Pool } from "@neondatabase/serverless";
 import { asc, eq } from "drizzle-orm";
 import { drizzle as drizzleHttp } from "drizzle-orm/neon-http";
 import { drizzle as drizzleWs } from "drizzle-orm/neon-serverless";
@@ -21,15 +21,13 @@ import {
   varchar,
 } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { configureNeon } from "../../../src/db/client.ts";
 import { EXPECTED_ROWS, type FidelityTable, fidelityTable, rejection } from "./fidelity-fixture.ts";
 
 const databaseUrl = inject("databaseUrl");
 const gatewayUrl = inject("gatewayUrl");
 
-neonConfig.fetchEndpoint = `${gatewayUrl}/sql`;
-neonConfig.wsProxy = (host, port) => `${new URL(gatewayUrl).host}/v2?address=${host}:${port}`;
-neonConfig.useSecureWebSocket = false;
-neonConfig.pipelineConnect = false;
+configureNeon(gatewayUrl);
 
 function tableSchema(t: FidelityTable) {
   const mood = pgEnum(t.mood, ["happy", "sad", "in between"]);
