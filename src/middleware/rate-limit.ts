@@ -49,7 +49,7 @@ export async function enforceRateLimit(
 ): Promise<void> {
   const config = c.get("config");
   if (!config.RATE_LIMIT_ENABLED) return;
-  const limiter = getRateLimiter(config, c.get("logger"));
+  const limiter = getRateLimiter(config);
   const rule = pick(rateRules(config));
   const result = mode === "count" ? await limiter.limit(rule, key) : await limiter.peek(rule, key);
   remember(c, result);

@@ -8,7 +8,7 @@ export const getHealth: AppRouteHandler<HealthRoute> = async (c) => {
   const config = c.get("config");
   const [database, redis] = await Promise.all([
     checkDatabase(c.get("db")),
-    config.UPSTASH_REDIS_REST_URL ? getRateLimiter(config, c.get("logger")).status() : ("disabled" as const),
+    config.UPSTASH_REDIS_REST_URL ? getRateLimiter(config).status() : ("disabled" as const),
   ]);
   const status = database === "healthy" ? "healthy" : "unhealthy";
   return c.json({ status, database, redis, version } as const, status === "healthy" ? 200 : 503);

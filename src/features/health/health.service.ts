@@ -1,21 +1,13 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
+import { withTimeout } from "../../lib/timeout.ts";
 
 export type DependencyStatus = "healthy" | "unhealthy";
 
 /** One `SELECT 1` through the request-path driver, bounded so a hung database cannot hang /health. */
 export async function checkDatabase(db: Db, timeoutMs = 3000): Promise<DependencyStatus> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<DependencyStatus>((resolve) => {
-    timer = setTimeout(() => resolve("unhealthy"), timeoutMs);
-  });
-  const query = db.execute(sql`select 1`).then(
-    () => "healthy" as const,
-    () => "unhealthy" as const,
+  return withTimeout(db.execute(sql`select 1`), timeoutMs, "database").then(
+    () => "healthy",
+    () => "unhealthy",
   );
-  try {
-    return await Promise.race([query, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

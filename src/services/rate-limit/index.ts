@@ -2,15 +2,27 @@
  * Rate limiting: the rules (from config) and the limiter for this isolate.
  */
 import type { Config } from "../../env.ts";
-import type { Logger } from "../../lib/logger.ts";
+import { createLogger } from "../../lib/logger.ts";
 import { MemoryRateLimiter } from "./memory.ts";
 import type { RateLimiter, RateRule } from "./types.ts";
 import { UpstashRateLimiter } from "./upstash.ts";
 
 export type { RateLimiter, RateLimitResult, RateRule, RedisStatus } from "./types.ts";
 
+const rulesByConfig = new WeakMap<Config, RateRules>();
+
+/** The rules for this config, built once per isolate (they are read on every request). */
+export function rateRules(config: Config): RateRules {
+  let rules = rulesByConfig.get(config);
+  if (!rules) {
+    rules = buildRateRules(config);
+    rulesByConfig.set(config, rules);
+  }
+  return rules;
+}
+
 /** The rules, with defaults from the source documents (see README "Rate limits"). */
-export function rateRules(config: Config) {
+function buildRateRules(config: Config) {
   return {
     /** Every request, per client IP. */
     ip: { name: "ip", limit: config.RATE_LIMIT_IP_PER_MINUTE, windowSeconds: 60 },
@@ -32,14 +44,17 @@ export function rateRules(config: Config) {
   } satisfies Record<string, RateRule>;
 }
 
-export type RateRules = ReturnType<typeof rateRules>;
+export type RateRules = ReturnType<typeof buildRateRules>;
 
 /** One in-memory limiter per isolate: the fallback, and the limiter when Redis is not configured. */
 const memory = new MemoryRateLimiter();
 const limiters = new WeakMap<Config, RateLimiter>();
 
-/** The limiter for this config (Upstash when configured, else in-memory), built once per isolate. */
-export function getRateLimiter(config: Config, logger: Logger): RateLimiter {
+/**
+ * The limiter for this config (Upstash when configured, else in-memory), built once per isolate.
+ * It outlives any one request, so it logs without a request id.
+ */
+export function getRateLimiter(config: Config): RateLimiter {
   let limiter = limiters.get(config);
   if (!limiter) {
     limiter =
@@ -49,7 +64,7 @@ export function getRateLimiter(config: Config, logger: Logger): RateLimiter {
             token: config.UPSTASH_REDIS_REST_TOKEN,
             timeoutMs: config.REDIS_TIMEOUT_MS,
             fallback: memory,
-            logger,
+            logger: createLogger(config.LOG_LEVEL, { component: "rate-limit" }),
           })
         : memory;
     limiters.set(config, limiter);

@@ -1,6 +1,7 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
 import type { Logger } from "../../lib/logger.ts";
+import { withTimeout } from "../../lib/timeout.ts";
 import type { MemoryRateLimiter } from "./memory.ts";
 import type { RateLimiter, RateLimitResult, RateRule, RedisStatus } from "./types.ts";
 
@@ -59,6 +60,10 @@ export class UpstashRateLimiter implements RateLimiter {
     return limiter;
   }
 
+  private bounded<T>(work: Promise<T>): Promise<T> {
+    return withTimeout(work, this.options.timeoutMs, "redis");
+  }
+
   private degraded(): boolean {
     return Date.now() - this.failedAt < RETRY_AFTER_FAILURE_MS;
   }
@@ -73,25 +78,10 @@ export class UpstashRateLimiter implements RateLimiter {
     }
   }
 
-  private async withTimeout<T>(work: Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`redis timed out after ${this.options.timeoutMs} ms`)),
-        this.options.timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   async limit(rule: RateRule, key: string): Promise<RateLimitResult> {
     if (this.degraded()) return this.options.fallback.limit(rule, key);
     try {
-      const r = await this.withTimeout(this.limiterFor(rule).limit(key));
+      const r = await this.bounded(this.limiterFor(rule).limit(key));
       return { success: r.success, limit: r.limit, remaining: r.remaining, reset: r.reset };
     } catch (err) {
       this.fail(err);
@@ -102,7 +92,7 @@ export class UpstashRateLimiter implements RateLimiter {
   async peek(rule: RateRule, key: string): Promise<RateLimitResult> {
     if (this.degraded()) return this.options.fallback.peek(rule, key);
     try {
-      const r = await this.withTimeout(this.limiterFor(rule).getRemaining(key));
+      const r = await this.bounded(this.limiterFor(rule).getRemaining(key));
       return { success: r.remaining > 0, limit: rule.limit, remaining: r.remaining, reset: r.reset };
     } catch (err) {
       this.fail(err);
@@ -112,7 +102,7 @@ export class UpstashRateLimiter implements RateLimiter {
 
   async status(): Promise<RedisStatus> {
     try {
-      await this.withTimeout(this.redis.ping());
+      await this.bounded(this.redis.ping());
       return this.degraded() ? "degraded" : "healthy";
     } catch (err) {
       this.fail(err);
