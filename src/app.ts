@@ -106,31 +106,18 @@ export function createApp(): AppOpenAPI {
   });
 
   app.onError((err, c) => {
-    if (err instanceof ConfigError) {
-      createLogger("error").error("configuration invalid", {
-        problems: err.problems,
-        request_id: c.get("requestId"),
-      });
-      const res = problemResponse(
-        c,
-        new ApiError(500, "configuration_error", {
-          detail: `The service is misconfigured: ${err.problems.join("; ")}.`,
-        }),
-      );
-      return res;
-    }
     const apiError = toApiError(err);
     const logger = c.get("logger") ?? createLogger("error", { request_id: c.get("requestId") });
-    if (apiError.status >= 500) {
+    if (err instanceof ConfigError) {
+      logger.error("configuration invalid", { problems: err.problems });
+    } else if (apiError.status >= 500) {
       logger.error("unhandled error", {
         error: err instanceof Error ? err.message : String(err),
         stack: err instanceof Error ? err.stack : undefined,
       });
     }
-    const res = problemResponse(c, apiError);
-    // onError replaces the response, so the request id header is set here too.
-    res.headers.set("X-Request-Id", c.get("requestId") ?? "");
-    return res;
+    // The request-id middleware still runs after this and sets X-Request-Id.
+    return problemResponse(c, apiError);
   });
 
   return app;

@@ -5,6 +5,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ConfigError } from "../env.ts";
 import { ApiError, STATUS_TITLES } from "./errors.ts";
 import type { AppBindings } from "./types.ts";
 
@@ -31,11 +32,17 @@ export const ProblemSchema = z
 
 export type Problem = z.infer<typeof ProblemSchema>;
 
-export const problemType = (code: string) => `urn:edge-auth-api:problem:${code}`;
+const problemType = (code: string) => `urn:edge-auth-api:problem:${code}`;
 
 /** Maps anything thrown to an ApiError, so every error path answers with the same shape. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof ConfigError) {
+    // Names the variables and what is wrong with them; ConfigError never carries values.
+    return new ApiError(500, "configuration_error", {
+      detail: `The service is misconfigured: ${err.problems.join("; ")}.`,
+    });
+  }
   if (err instanceof HTTPException) {
     const message = err.message || "";
     if (err.status === 415 || /content-type/i.test(message)) {
