@@ -4,12 +4,10 @@ import { payloadTooLarge } from "../lib/problem.ts";
 import type { AppBindings } from "../lib/types.ts";
 
 /**
- * Caps every request body at MAX_BODY_BYTES, or at `largerFor(path)` when that names a bigger limit
- * (uploads). Hono's limiter counts the streamed bytes, so a lying Content-Length does not help.
+ * Caps every request body at MAX_BODY_BYTES (one Hono limiter per configured size). Hono's limiter
+ * counts the streamed bytes, so a lying Content-Length does not help.
  */
-export function bodyLimit(
-  largerFor?: (path: string, config: AppBindings["Variables"]["config"]) => number | undefined,
-): MiddlewareHandler<AppBindings> {
+export function bodyLimit(): MiddlewareHandler<AppBindings> {
   const limiters = new Map<number, MiddlewareHandler>();
   const limiterFor = (maxSize: number) => {
     let limiter = limiters.get(maxSize);
@@ -25,8 +23,6 @@ export function bodyLimit(
     return limiter;
   };
   return async function bodyLimitMiddleware(c, next) {
-    const config = c.get("config");
-    const max = largerFor?.(c.req.path, config) ?? config.MAX_BODY_BYTES;
-    return limiterFor(max)(c, next);
+    return limiterFor(c.get("config").MAX_BODY_BYTES)(c, next);
   };
 }
