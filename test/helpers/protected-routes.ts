@@ -3,7 +3,7 @@
  * `security`) is tried with every kind of bad credential. Routes are found from the document, so a
  * new protected route is covered the moment it is declared.
  */
-import { SignJWT } from "jose";
+import { decodeJwt, SignJWT } from "jose";
 import { hsKid } from "../../src/services/tokens.ts";
 import { createSignedInUser, type TestUser, type TokenPair } from "./factories.ts";
 import { api, testEnv } from "./harness.ts";
@@ -42,11 +42,7 @@ export async function craftToken(
   user: TestUser & { tokens: TokenPair },
   opts: { claims?: Record<string, unknown>; expiresAt?: number; key?: Uint8Array; kid?: string } = {},
 ): Promise<string> {
-  const payload = JSON.parse(
-    atob(user.tokens.access_token.split(".")[1] as string)
-      .replace(/-/g, "+")
-      .replace(/_/g, "/"),
-  ) as Record<string, unknown>;
+  const payload = decodeJwt(user.tokens.access_token);
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
     ...payload,

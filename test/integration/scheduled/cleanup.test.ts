@@ -1,4 +1,5 @@
 import { createScheduledController } from "cloudflare:test";
+import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import worker from "../../../src/index.ts";
 import { sql } from "../../helpers/db.ts";
@@ -14,8 +15,7 @@ describe("cron: purge ended sessions", () => {
       await loginAs(user),
       await loginAs(user),
     ];
-    const sid = (t: { access_token: string }) =>
-      JSON.parse(atob(t.access_token.split(".")[1] as string)).sid as string;
+    const sid = (t: { access_token: string }) => decodeJwt(t.access_token).sid as string;
     await sql`update sessions set expires_at = now() - interval '31 days' where id = ${sid(oldExpired)}`;
     await sql`update sessions set revoked_at = now() - interval '31 days' where id = ${sid(oldRevoked)}`;
     await sql`update sessions set revoked_at = now() - interval '1 day' where id = ${sid(recentRevoked)}`;
