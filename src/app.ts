@@ -22,6 +22,7 @@ import { bodyLimit } from "./middleware/body-limit.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { services } from "./middleware/services.ts";
+import { resolveGateError } from "./services/session-gate.ts";
 
 export function createApp(): AppOpenAPI {
   const app = createRouter();
@@ -105,7 +106,9 @@ export function createApp(): AppOpenAPI {
     );
   });
 
-  app.onError((err, c) => {
+  app.onError(async (thrown, c) => {
+    // On protected routes 401/403 come before any other client error (services/session-gate.ts).
+    const err = await resolveGateError(thrown, c.get("gate"), c.get("db")).catch((e: unknown) => e);
     const apiError = toApiError(err);
     const logger = c.get("logger") ?? createLogger("error", { request_id: c.get("requestId") });
     if (err instanceof ConfigError) {

@@ -17,6 +17,10 @@ const csv = z
       .filter(Boolean),
   );
 
+/** Environments that run on a developer's machine or in tests (local defaults allowed). */
+const LOCAL_ENVIRONMENTS = new Set(["development", "test"]);
+const LOCAL_APP_URL = "http://127.0.0.1:8787";
+
 const ConfigSchema = z
   .object({
     ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
@@ -41,6 +45,10 @@ const ConfigSchema = z
     REFRESH_TOKEN_TTL_SECONDS: seconds.default(7 * 24 * 3600),
     REMEMBER_ME_REFRESH_TOKEN_TTL_SECONDS: seconds.default(30 * 24 * 3600),
     REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
+    /** A session's absolute lifetime from login; refreshes never extend it past this. */
+    SESSION_MAX_LIFETIME_SECONDS: seconds.default(90 * 24 * 3600),
+    /** Security events older than this are purged by the cron trigger. */
+    SECURITY_EVENT_RETENTION_DAYS: count.default(365),
 
     UPSTASH_REDIS_REST_URL: z.url().optional(),
     UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
@@ -60,7 +68,8 @@ const ConfigSchema = z
 
     EMAIL_PROVIDER: z.enum(["console", "resend"]).default("console"),
     EMAIL_FROM: z.string().default("no-reply@example.com"),
-    APP_URL: z.url().default("http://127.0.0.1:8787"),
+    /** Public base URL of this deployment (links in e-mails, avatar URLs); required outside development and test. */
+    APP_URL: z.url().optional(),
 
     METRICS_TOKEN: z.string().min(1).optional(),
     STRIPE_SECRET_KEY: z.string().min(1).optional(),
@@ -81,6 +90,23 @@ const ConfigSchema = z
         message: "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together",
       });
     }
+    if (!cfg.APP_URL && !LOCAL_ENVIRONMENTS.has(cfg.ENVIRONMENT)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["APP_URL"],
+        message: "is required outside development and test",
+      });
+    } else if (
+      cfg.APP_URL &&
+      !LOCAL_ENVIRONMENTS.has(cfg.ENVIRONMENT) &&
+      !cfg.APP_URL.startsWith("https://")
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["APP_URL"],
+        message: "must be an https:// URL outside development and test",
+      });
+    }
     if (cfg.JWT_PRIVATE_KEY && !isSigningJwk(cfg.JWT_PRIVATE_KEY)) {
       ctx.addIssue({
         code: "custom",
@@ -98,7 +124,9 @@ const ConfigSchema = z
     if (cfg.LOCAL_DB_GATEWAY && cfg.ENVIRONMENT === "production") {
       ctx.addIssue({ code: "custom", path: ["LOCAL_DB_GATEWAY"], message: "must not be set in production" });
     }
-  });
+  })
+  // Local runs may omit APP_URL: they are served by `wrangler dev` at the default address.
+  .transform((cfg) => ({ ...cfg, APP_URL: cfg.APP_URL ?? LOCAL_APP_URL }));
 
 export type Config = z.output<typeof ConfigSchema>;
 

@@ -1,11 +1,11 @@
 /**
  * The one router factory, used by the app and by every feature: validation failures become
  * 422 problems with `errors[]` (malformed JSON and wrong content types are 400, see problem.ts).
+ * On protected routes the session gate is checked before any of them is answered (app.ts onError).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
-import { isSessionLive } from "../services/sessions.ts";
-import { ApiError, type FieldError, unauthorized } from "./errors.ts";
+import { ApiError, type FieldError } from "./errors.ts";
 import type { AppBindings } from "./types.ts";
 
 export function zodFieldErrors(error: ZodError): FieldError[] {
@@ -16,13 +16,8 @@ export function zodFieldErrors(error: ZodError): FieldError[] {
 export function createRouter() {
   return new OpenAPIHono<AppBindings>({
     strict: true,
-    defaultHook: async (result, c) => {
+    defaultHook: (result) => {
       if (!result.success) {
-        // A revoked session must see 401, not a validation error, even on routes that check the
-        // session inside their own query (which a failed validation never reaches).
-        const auth = c.get("auth");
-        if (auth && !c.get("sessionChecked") && !(await isSessionLive(c.get("db"), auth)))
-          throw unauthorized();
         throw new ApiError(422, "validation_failed", {
           detail: "The request does not match the schema.",
           errors: zodFieldErrors(result.error),

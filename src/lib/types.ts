@@ -2,9 +2,10 @@ import type { OpenAPIHono, RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import type { Db } from "../db/client.ts";
 import type { Config } from "../env.ts";
 import type { RateLimitResult } from "../services/rate-limit/types.ts";
+import type { Caller, SessionGate } from "../services/session-gate.ts";
 import type { Logger } from "./logger.ts";
 
-/** What the auth middleware puts on the context for a verified access token. */
+/** The claims of a verified access token (the role in it is informative only: the gate reads the database). */
 export interface AuthContext {
   userId: string;
   sessionId: string;
@@ -20,9 +21,10 @@ export interface AppBindings {
     config: Config;
     logger: Logger;
     db: Db;
-    auth: AuthContext;
-    /** Whether the auth middleware already checked the session (else the route's query does). */
-    sessionChecked: boolean;
+    /** Set on protected routes: the caller, as SQL that passes only while the session is live. */
+    gate: SessionGate;
+    /** Set when the gate was checked in the middleware (the default): the caller as the database says. */
+    caller: Caller;
     /** The most restrictive rate-limit result this request met (for the RateLimit-* headers). */
     rateLimit: RateLimitResult;
   };

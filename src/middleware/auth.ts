@@ -1,45 +1,46 @@
 import type { MiddlewareHandler } from "hono";
-import { forbidden, unauthorized } from "../lib/errors.ts";
-import type { AppBindings, AuthContext } from "../lib/types.ts";
-import { isSessionLive } from "../services/sessions.ts";
+import type { UserRole } from "../db/schema/users.ts";
+import { unauthorized } from "../lib/errors.ts";
+import type { AppBindings } from "../lib/types.ts";
+import { SessionGate } from "../services/session-gate.ts";
 import { verifyAccessToken } from "../services/tokens.ts";
 import { enforceRateLimit } from "./rate-limit.ts";
 
 export interface RequireAuthOptions {
+  /** Roles admitted; omitted means any active user. Checked against the database, never the token. */
+  roles?: readonly UserRole[];
   /**
-   * Where the session's liveness (not revoked, not expired) is checked, so a revoked session's token
-   * is refused at once:
-   * - `"in-query"`: the route's own database statement joins the session (no extra round trip);
-   * - `"middleware"`: for routes that do not read the database, one small query here.
+   * Where the session gate is checked (see services/session-gate.ts):
+   * - `"middleware"` (the default): one query here, before the handler runs;
+   * - `"in-statement"`: the route's own statement is built from `c.var.gate` (no extra round trip).
+   *   A statement built from the gate cannot act for a dead session, an inactive user or a wrong
+   *   role, so this opt-out cannot skip the check; a gated statement that finds nothing throws
+   *   `gate.denied()`, and every client error is preceded by the gate check (see app.ts onError).
    */
-  sessionCheck: "in-query" | "middleware";
-  /** Roles allowed; omitted means any authenticated user. */
-  roles?: AuthContext["role"][];
+  session?: "middleware" | "in-statement";
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]*)$/i;
 
 /**
- * Verifies the bearer access token and sets `c.var.auth`.
+ * Verifies the bearer access token (401 on any flaw) and puts the session gate on `c.var.gate`;
+ * when the gate is checked here, the proven caller is `c.var.caller`.
  *
  * @example
- * createRoute({ ..., middleware: [requireAuth({ sessionCheck: "in-query" })] })
+ * createRoute({ ..., middleware: [requireAuth({ roles: ["admin"] })] })
  */
-export function requireAuth(options: RequireAuthOptions): MiddlewareHandler<AppBindings> {
-  if (!options?.sessionCheck) throw new Error("requireAuth: sessionCheck is required");
+export function requireAuth(options: RequireAuthOptions = {}): MiddlewareHandler<AppBindings> {
   const roles = options.roles;
+  if (roles && roles.length === 0) throw new Error("requireAuth: roles, when given, must not be empty");
+  const checkInMiddleware = (options.session ?? "middleware") === "middleware";
   return async function requireAuthMiddleware(c, next) {
     const match = BEARER.exec(c.req.header("Authorization") ?? "");
     if (!match?.[1]) throw unauthorized();
-    const auth = await verifyAccessToken(c.get("config"), match[1]);
-    if (roles && !roles.includes(auth.role)) throw forbidden();
-    await enforceRateLimit(c, (r) => r.user, `user:${auth.userId}`);
-    const checkNow = options.sessionCheck === "middleware";
-    if (checkNow && !(await isSessionLive(c.get("db"), auth))) throw unauthorized();
-    // For "in-query" routes the handler's statement checks it; if the request fails validation
-    // before reaching the handler, the router's hook checks it first (see lib/router.ts).
-    c.set("sessionChecked", checkNow);
-    c.set("auth", auth);
+    const claims = await verifyAccessToken(c.get("config"), match[1]);
+    await enforceRateLimit(c, (r) => r.user, `user:${claims.userId}`);
+    const gate = new SessionGate(claims, roles);
+    c.set("gate", gate);
+    if (checkInMiddleware) c.set("caller", await gate.check(c.get("db")));
     await next();
   };
 }

@@ -1,34 +1,53 @@
 /**
  * The shared 401/403 suite: every operation the OpenAPI document marks as protected (non-empty
- * `security`) is tried with every kind of bad credential. Routes are found from the document, so a
- * new protected route is covered the moment it is declared.
+ * `security`) is tried with every kind of bad credential and with callers of every role, each
+ * sending a *valid* body (the request example the document declares). The operations and the roles
+ * they admit (`x-required-roles`) are read from the served document, so a new protected route is
+ * covered the moment it is declared.
  */
 import { decodeJwt, SignJWT } from "jose";
 import { hsKid } from "../../src/services/tokens.ts";
-import { createSignedInUser, type TestUser, type TokenPair } from "./factories.ts";
+import { sql } from "./db.ts";
+import { createSignedInUser, loginAs, type TestUser, type TokenPair } from "./factories.ts";
 import { api, testEnv } from "./harness.ts";
+
+export const ROLES = ["user", "moderator", "admin"] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface ProtectedOperation {
   method: string;
   template: string;
   /** A concrete path (path parameters filled with random UUIDs). */
   path: string;
-  roles: string[] | undefined;
+  /** The roles the document says the operation admits. */
+  roles: Role[];
+  /** The declared JSON request body example (undefined when the operation takes no body). */
+  body: unknown;
+  /** Whether the operation declares a request body at all. */
+  hasBody: boolean;
+  /** The JSON schema of that body (for checking that the example is valid). */
+  bodySchema: unknown;
 }
 
+type Json = Record<string, any>;
+
 export async function protectedOperations(): Promise<ProtectedOperation[]> {
-  const doc = (await api("GET", "/api/openapi.json")).body as {
-    paths: Record<string, Record<string, { security?: unknown[]; "x-required-roles"?: string[] }>>;
-  };
+  const doc = (await api("GET", "/api/openapi.json")).body as Json;
+  const resolve = (schema: Json | undefined): Json | undefined =>
+    schema?.$ref ? doc.components.schemas[String(schema.$ref).split("/").pop() as string] : schema;
   const ops: ProtectedOperation[] = [];
-  for (const [template, methods] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(methods)) {
+  for (const [template, methods] of Object.entries(doc.paths as Json)) {
+    for (const [method, op] of Object.entries(methods as Json) as [string, Json][]) {
       if (!op.security || op.security.length === 0) continue;
+      const media = op.requestBody?.content?.["application/json"] as Json | undefined;
       ops.push({
         method: method.toUpperCase(),
         template,
         path: template.replace(/\{[^}]+\}/g, () => crypto.randomUUID()),
         roles: op["x-required-roles"],
+        hasBody: Boolean(op.requestBody),
+        body: media?.example ?? resolve(media?.schema)?.example,
+        bodySchema: media?.schema,
       });
     }
   }
@@ -56,15 +75,21 @@ export async function craftToken(
 }
 
 const b64url = (s: string) => btoa(s).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-/** The credentials every protected route must refuse with 401. */
+/** The credentials every protected route must refuse with 401, whatever the body. */
 export async function badCredentials(): Promise<[string, Record<string, string>][]> {
   const user = await createSignedInUser();
   const now = Math.floor(Date.now() / 1000);
   const [, payload] = user.tokens.access_token.split(".");
   const revoked = await createSignedInUser();
   await api("POST", "/api/v1/auth/logout", { token: revoked.tokens.access_token });
-  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+  const deactivated = await signedInWithRole("admin");
+  await sql`update users set is_active = false where id = ${deactivated.id}`;
+  const expiredSession = await createSignedInUser();
+  await sql`update sessions set expires_at = now() - interval '1 second' where user_id = ${expiredSession.id}`;
+  const deleted = await createSignedInUser();
+  await sql`delete from users where id = ${deleted.id}`;
   return [
     ["no Authorization header", {}],
     ["a malformed header (no scheme)", { Authorization: user.tokens.access_token }],
@@ -89,6 +114,28 @@ export async function badCredentials(): Promise<[string, Record<string, string>]
     ],
     ["a wrong audience", bearer(await craftToken(user, { claims: { aud: "someone-else" } }))],
     ["a wrong issuer", bearer(await craftToken(user, { claims: { iss: "https://evil.example" } }))],
+    [
+      "a session of another user",
+      bearer(await craftToken(user, { claims: { sid: decodeJwt(revoked.tokens.access_token).sid } })),
+    ],
     ["a revoked session", bearer(revoked.tokens.access_token)],
+    ["an expired session", bearer(expiredSession.tokens.access_token)],
+    ["a deactivated admin", bearer(deactivated.tokens.access_token)],
+    ["a deleted user", bearer(deleted.tokens.access_token)],
   ];
+}
+
+/** A registered user with `role`, logged in after the role was set (so the token claims it too). */
+export async function signedInWithRole(role: Role): Promise<TestUser & { tokens: TokenPair }> {
+  const user = await createSignedInUser();
+  if (role === "user") return user;
+  await sql`update users set role = ${role} where id = ${user.id}`;
+  return { ...user, tokens: await loginAs(user) };
+}
+
+/** An admin's token whose account has since been demoted to `role` (the token still says admin). */
+export async function demotedAdmin(role: Exclude<Role, "admin">): Promise<TestUser & { tokens: TokenPair }> {
+  const user = await signedInWithRole("admin");
+  await sql`update users set role = ${role} where id = ${user.id}`;
+  return user;
 }

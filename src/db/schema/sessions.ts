@@ -1,11 +1,10 @@
-import { sql } from "drizzle-orm";
 import { boolean, index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { users } from "./users.ts";
 
 /**
  * One row per logged-in device. Refresh tokens are never stored, only their SHA-256 hashes:
- * the current one, the one it replaced (for the concurrent-use grace) and older ones (to detect
- * replays, which revoke the session).
+ * the current one and the one it replaced (for the concurrent-use grace); every older one is in
+ * `retired_refresh_tokens` (to detect replays, which revoke the session).
  */
 export const sessions = pgTable(
   "sessions",
@@ -16,7 +15,6 @@ export const sessions = pgTable(
       .references(() => users.id, { onDelete: "cascade" }),
     refreshHash: text("refresh_hash").notNull(),
     previousRefreshHash: text("previous_refresh_hash"),
-    retiredRefreshHashes: text("retired_refresh_hashes").array().notNull().default(sql`'{}'::text[]`),
     rotatedAt: timestamp("rotated_at", { withTimezone: true }),
     rememberMe: boolean("remember_me").notNull().default(false),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
@@ -31,9 +29,24 @@ export const sessions = pgTable(
   (t) => [
     uniqueIndex("sessions_refresh_hash_key").on(t.refreshHash),
     index("sessions_previous_refresh_hash_idx").on(t.previousRefreshHash),
-    index("sessions_retired_refresh_hashes_idx").using("gin", t.retiredRefreshHashes),
     index("sessions_user_id_idx").on(t.userId),
   ],
 );
 
 export type SessionRow = typeof sessions.$inferSelect;
+
+/**
+ * Every refresh-token hash a session has rotated past, however many rotations ago: presenting one
+ * is a replay and revokes the session. Rows go with their session (purged by the cron trigger).
+ */
+export const retiredRefreshTokens = pgTable(
+  "retired_refresh_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    retiredAt: timestamp("retired_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("retired_refresh_tokens_session_id_idx").on(t.sessionId)],
+);

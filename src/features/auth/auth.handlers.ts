@@ -31,7 +31,9 @@ export const register: AppRouteHandler<RegisterRoute> = async (c) => {
 export const login: AppRouteHandler<LoginRoute> = async (c) => {
   // JSON and form bodies are both declared; the one matching Content-Type was validated, and a
   // request with no body at all is validated here so it gets the same 422.
-  const isForm = /application\/x-www-form-urlencoded/i.test(c.req.header("Content-Type") ?? "");
+  const isForm = /application\/x-www-form-urlencoded|multipart\/form-data/i.test(
+    c.req.header("Content-Type") ?? "",
+  );
   const parsed = LoginBody.safeParse(isForm ? c.req.valid("form") : c.req.valid("json"));
   if (!parsed.success) {
     throw new ApiError(422, "validation_failed", {
@@ -70,12 +72,12 @@ export const refresh: AppRouteHandler<RefreshRoute> = async (c) => {
 };
 
 export const logout: AppRouteHandler<LogoutRoute> = async (c) => {
-  await auth.logout(c.get("db"), c.get("auth"), clientInfo(c));
+  await auth.logout(c.get("db"), c.get("gate"), clientInfo(c));
   return c.body(null, 204);
 };
 
 export const logoutAll: AppRouteHandler<LogoutAllRoute> = async (c) => {
-  await auth.logoutAll(c.get("db"), c.get("auth"), clientInfo(c));
+  await auth.logoutAll(c.get("db"), c.get("gate"), clientInfo(c));
   return c.body(null, 204);
 };
 
@@ -83,7 +85,7 @@ export const changePassword: AppRouteHandler<ChangePasswordRoute> = async (c) =>
   const body = c.req.valid("json");
   const ended = await auth.changePassword(
     c.get("db"),
-    c.get("auth"),
+    c.get("gate"),
     { currentPassword: body.current_password, newPassword: body.new_password },
     clientInfo(c),
   );

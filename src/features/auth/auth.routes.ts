@@ -41,7 +41,7 @@ const loginConfig = (path: string, operationId: string) =>
     tags: ["Auth"],
     summary: "Log in with a username or e-mail and a password",
     description:
-      "Accepts JSON or `application/x-www-form-urlencoded` (the OAuth2 password flow, so Swagger UI's Authorize works). `username` may hold a username or an e-mail. Every failure is the same 401.",
+      "Accepts JSON, `application/x-www-form-urlencoded` (the OAuth2 password flow, so Swagger UI's Authorize works) or `multipart/form-data`. `username` may hold a username or an e-mail. Every failure is the same 401.",
     security: [],
     middleware: [rateLimitByIp((r) => r.login)] as const,
     request: {
@@ -49,6 +49,7 @@ const loginConfig = (path: string, operationId: string) =>
         content: {
           "application/json": { schema: LoginBody },
           "application/x-www-form-urlencoded": { schema: LoginBody },
+          "multipart/form-data": { schema: LoginBody },
         },
       },
     },
@@ -79,7 +80,7 @@ export const refresh = createRoute({
 export type RefreshRoute = typeof refresh;
 
 export const logout = protectedRoute(
-  { sessionCheck: "in-query" },
+  { session: "in-statement" },
   {
     method: "post",
     path: "/api/v1/auth/logout",
@@ -95,7 +96,7 @@ export const logout = protectedRoute(
 export type LogoutRoute = typeof logout;
 
 export const logoutAll = protectedRoute(
-  { sessionCheck: "in-query" },
+  { session: "in-statement" },
   {
     method: "post",
     path: "/api/v1/auth/logout-all",
@@ -108,7 +109,7 @@ export const logoutAll = protectedRoute(
 export type LogoutAllRoute = typeof logoutAll;
 
 export const changePassword = protectedRoute(
-  { sessionCheck: "in-query" },
+  { session: "in-statement" },
   {
     method: "post",
     path: "/api/v1/auth/password/change",

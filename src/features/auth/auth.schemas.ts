@@ -66,7 +66,9 @@ export const RefreshBody = z
 export const ChangePasswordBody = z
   .object({ current_password: z.string().min(1).max(1024), new_password: NewPassword })
   .strict()
-  .openapi("ChangePasswordRequest");
+  .openapi("ChangePasswordRequest", {
+    example: { current_password: "my-current-passphrase-1", new_password: "a-new-long-passphrase-7" },
+  });
 
 export const MessageSchema = z.object({ detail: z.string() }).openapi("Message");
 

@@ -1,16 +1,17 @@
 /**
  * Accounts and sessions: registration, login, refresh rotation, logout, password change.
- * No Hono types here; every function costs at most two database round trips.
+ * No Hono types here; every function costs at most two database round trips. Functions acting for a
+ * signed-in caller take the session gate and name the caller only through it.
  */
-import { and, eq, isNull, ne, or, sql } from "drizzle-orm";
+import { eq, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { securityEvents, sessions, users } from "../../db/schema/index.ts";
+import type { UserRole } from "../../db/schema/users.ts";
 import type { Config } from "../../env.ts";
 import type { ClientInfo } from "../../lib/client-info.ts";
 import { ApiError, unauthorized } from "../../lib/errors.ts";
-import type { AuthContext } from "../../lib/types.ts";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "../../services/password.ts";
-import { liveSession } from "../../services/sessions.ts";
+import type { SessionGate } from "../../services/session-gate.ts";
 import { hashToken, newRefreshToken, nextRefreshToken, signAccessToken } from "../../services/tokens.ts";
 import type { UserRecord } from "../users/users.schemas.ts";
 
@@ -114,7 +115,8 @@ export async function login(
       userId: user.id,
       refreshHash: await hashToken(refreshToken),
       rememberMe: input.rememberMe,
-      expiresAt: sql`now() + make_interval(secs => ${refreshTtl})`,
+      // Never past the session's absolute lifetime, however long the refresh lifetime is set.
+      expiresAt: sql`now() + make_interval(secs => ${Math.min(refreshTtl, config.SESSION_MAX_LIFETIME_SECONDS)})`,
       userAgent: input.client.userAgent,
       ip: input.client.ip,
       country: input.client.country,
@@ -139,7 +141,7 @@ export async function login(
       refresh_token: refreshToken,
       token_type: "Bearer",
       expires_in: access.expiresIn,
-      refresh_expires_in: refreshTtl,
+      refresh_expires_in: Math.min(refreshTtl, config.SESSION_MAX_LIFETIME_SECONDS),
     },
   };
 }
@@ -147,11 +149,16 @@ export async function login(
 /**
  * Rotates a refresh token in one statement.
  *
- * - The current token: the session moves on to its derived successor (see `nextRefreshToken`).
+ * - The current token: the session moves on to its derived successor (see `nextRefreshToken`), and
+ *   the presented hash joins `retired_refresh_tokens`.
  * - The token just replaced, within REFRESH_REUSE_GRACE_SECONDS (concurrent tabs, a lost response):
  *   nothing changes and the caller gets the current pair, because the successor derives again.
- * - Any older token, or the replaced one after the grace: a replay, so the whole session is revoked
- *   and a `refresh_token_reused` security event is written, in the same statement.
+ * - Any older token, however many rotations ago, or the replaced one after the grace: a replay, so
+ *   the whole session is revoked and a `refresh_token_reused` security event is written, in the
+ *   same statement.
+ *
+ * The new expiry is the refresh lifetime from now, capped at the session's absolute lifetime
+ * (SESSION_MAX_LIFETIME_SECONDS from login), which no refresh extends.
  */
 export async function refresh(
   db: Db,
@@ -163,24 +170,29 @@ export async function refresh(
   const successor = await nextRefreshToken(config, presented);
   const successorHash = await hashToken(successor);
   const grace = config.REFRESH_REUSE_GRACE_SECONDS;
+  const maxLifetime = config.SESSION_MAX_LIFETIME_SECONDS;
   const result = await db.execute<{
     id: string;
     user_id: string;
-    role: AuthContext["role"];
+    role: UserRole;
     refresh_hash: string;
     revoked_at: string | null;
-    remember_me: boolean;
+    expires_in: number;
   }>(sql`
-    with upd as (
+    with hit as (
+      select id from sessions where refresh_hash = ${presentedHash}
+      union all select id from sessions where previous_refresh_hash = ${presentedHash}
+      union all select session_id from retired_refresh_tokens where token_hash = ${presentedHash}
+      limit 1
+    ), upd as (
       update sessions s set
         refresh_hash = case when s.refresh_hash = ${presentedHash} then ${successorHash} else s.refresh_hash end,
         previous_refresh_hash = case when s.refresh_hash = ${presentedHash} then s.refresh_hash else s.previous_refresh_hash end,
-        retired_refresh_hashes = case when s.refresh_hash = ${presentedHash}
-          then (s.retired_refresh_hashes || s.refresh_hash)[greatest(1, cardinality(s.retired_refresh_hashes) - 98):]
-          else s.retired_refresh_hashes end,
         rotated_at = case when s.refresh_hash = ${presentedHash} then now() else s.rotated_at end,
         expires_at = case when s.refresh_hash = ${presentedHash}
-          then now() + make_interval(secs => case when s.remember_me then ${config.REMEMBER_ME_REFRESH_TOKEN_TTL_SECONDS}::int else ${config.REFRESH_TOKEN_TTL_SECONDS}::int end)
+          then least(
+            now() + make_interval(secs => case when s.remember_me then ${config.REMEMBER_ME_REFRESH_TOKEN_TTL_SECONDS}::int else ${config.REFRESH_TOKEN_TTL_SECONDS}::int end),
+            s.created_at + make_interval(secs => ${maxLifetime}::int))
           else s.expires_at end,
         revoked_at = case when s.refresh_hash <> ${presentedHash}
             and (s.previous_refresh_hash is distinct from ${presentedHash} or s.rotated_at < now() - make_interval(secs => ${grace}))
@@ -189,17 +201,22 @@ export async function refresh(
         ip = coalesce(${client.ip}, s.ip),
         user_agent = coalesce(${client.userAgent}, s.user_agent)
       from users u
-      where u.id = s.user_id and u.is_active
+      where s.id = (select id from hit) and u.id = s.user_id and u.is_active
         and s.revoked_at is null and s.expires_at > now()
-        and (s.refresh_hash = ${presentedHash} or s.previous_refresh_hash = ${presentedHash}
-             or s.retired_refresh_hashes @> array[${presentedHash}]::text[])
-      returning s.id, s.user_id, u.role, s.refresh_hash, s.revoked_at, s.remember_me
+      returning s.id, s.user_id, u.role, s.refresh_hash, s.previous_refresh_hash, s.revoked_at,
+        greatest(0, floor(extract(epoch from s.expires_at - now())))::int as expires_in
+    ), retire as (
+      -- Both the rotating request and a concurrent grace replay land here; the first insert wins.
+      insert into retired_refresh_tokens (token_hash, session_id)
+      select ${presentedHash}, id from upd
+      where revoked_at is null and refresh_hash = ${successorHash} and previous_refresh_hash = ${presentedHash}
+      on conflict do nothing
     ), reuse_event as (
       insert into security_events (user_id, type, ip, user_agent, metadata)
       select user_id, 'refresh_token_reused', ${client.ip}, ${client.userAgent}, jsonb_build_object('session_id', id)
       from upd where revoked_at is not null
     )
-    select * from upd`);
+    select id, user_id, role, refresh_hash, revoked_at, expires_in from upd`);
   const row = result.rows[0];
   // Unknown, expired or revoked token, a replay (session now revoked), or a grace replay whose
   // successor has itself been rotated since: all the same 401.
@@ -212,82 +229,95 @@ export async function refresh(
     refresh_token: successor,
     token_type: "Bearer",
     expires_in: access.expiresIn,
-    refresh_expires_in: row.remember_me
-      ? config.REMEMBER_ME_REFRESH_TOKEN_TTL_SECONDS
-      : config.REFRESH_TOKEN_TTL_SECONDS,
+    refresh_expires_in: Number(row.expires_in),
   };
 }
 
-/** Ends this session; 401 when it was already gone (checked in the same statement). */
-export async function logout(db: Db, auth: AuthContext, client: ClientInfo): Promise<void> {
+/** `insert into security_events ... select` for the caller, written only while the gate passes. */
+const callerEvent = (gate: SessionGate, type: string, client: ClientInfo, metadata: ReturnType<typeof sql>) =>
+  sql`insert into security_events (user_id, type, ip, user_agent, metadata)
+      select ${gate.userId}, ${type}::security_event_type, ${client.ip}, ${client.userAgent}, ${metadata}
+      where ${gate.passes}`;
+
+/** Ends this session (and writes a `logout` event) in one statement. */
+export async function logout(db: Db, gate: SessionGate, client: ClientInfo): Promise<void> {
   const result = await db.execute(sql`
     with upd as (
-      update sessions set revoked_at = now()
-      where id = ${auth.sessionId} and user_id = ${auth.userId} and revoked_at is null and expires_at > now()
+      update sessions set revoked_at = now() where id = ${gate.sessionId}
       returning id, user_id
     ), ev as (
       insert into security_events (user_id, type, ip, user_agent, metadata)
       select user_id, 'logout', ${client.ip}, ${client.userAgent}, jsonb_build_object('session_id', id, 'scope', 'session') from upd
     )
     select id from upd`);
-  if (result.rows.length === 0) throw unauthorized();
+  if (result.rows.length === 0) throw gate.denied();
 }
 
-/** Ends every session of the user, provided the caller's own session is live. */
-export async function logoutAll(db: Db, auth: AuthContext, client: ClientInfo): Promise<number> {
-  const result = await db.execute<{ live: boolean; revoked: number }>(sql`
-    with me as (select ${liveSession(auth)} as live),
-    upd as (
+/** Ends every session of the caller in one statement; returns how many were live. */
+export async function logoutAll(db: Db, gate: SessionGate, client: ClientInfo): Promise<number> {
+  const result = await db.execute<{ revoked: number }>(sql`
+    with upd as (
       update sessions set revoked_at = now()
-      where user_id = ${auth.userId} and revoked_at is null and (select live from me)
+      where user_id = ${gate.userId} and revoked_at is null and expires_at > now()
       returning id
     ), ev as (
-      insert into security_events (user_id, type, ip, user_agent, metadata)
-      select ${auth.userId}::uuid, 'logout', ${client.ip}, ${client.userAgent},
-             jsonb_build_object('scope', 'all', 'sessions', (select count(*) from upd))
-      where (select live from me)
+      ${callerEvent(gate, "logout", client, sql`jsonb_build_object('scope', 'all', 'sessions', (select count(*) from upd))`)}
     )
-    select (select live from me) as live, (select count(*) from upd)::int as revoked`);
-  const row = result.rows[0];
-  if (!row?.live) throw unauthorized();
-  return Number(row.revoked);
+    select count(*)::int as revoked from upd`);
+  const revoked = Number(result.rows[0]?.revoked ?? 0);
+  // The caller's own session is live whenever the gate passes, so none ended means it did not.
+  if (revoked === 0) throw gate.denied();
+  return revoked;
 }
 
-/** Checks the current password and returns the account's stored hash (session checked in the same query). */
-export async function currentPasswordHash(db: Db, auth: AuthContext): Promise<string> {
+/** The caller's stored password hash (one gated read), for re-authentication. */
+export async function currentPasswordHash(db: Db, gate: SessionGate): Promise<string> {
   const [row] = await db
     .select({ passwordHash: users.passwordHash })
     .from(users)
-    .where(and(eq(users.id, auth.userId), eq(users.isActive, true), liveSession(auth)));
-  if (!row) throw unauthorized();
+    .where(eq(users.id, gate.userId));
+  if (!row) throw gate.denied();
   return row.passwordHash;
 }
 
 export const wrongPassword = () =>
   new ApiError(403, "invalid_password", { detail: "The password is not correct." });
 
-/** Changes the password and ends every other session of the user. */
+/** Re-authenticates the caller with `password` (403 `invalid_password` when wrong). */
+export async function reauthenticate(db: Db, gate: SessionGate, password: string): Promise<void> {
+  const stored = await currentPasswordHash(db, gate);
+  if (!(await verifyPassword(password, stored)).ok) throw wrongPassword();
+}
+
+/**
+ * Changes the password and ends every other live session of the caller: two round trips (the
+ * gated read of the hash, then one statement that writes the hash, the revocations and the event).
+ * Returns how many other sessions ended.
+ */
 export async function changePassword(
   db: Db,
-  auth: AuthContext,
+  gate: SessionGate,
   input: { currentPassword: string; newPassword: string },
   client: ClientInfo,
 ): Promise<number> {
-  const stored = await currentPasswordHash(db, auth);
-  if (!(await verifyPassword(input.currentPassword, stored)).ok) throw wrongPassword();
+  await reauthenticate(db, gate, input.currentPassword);
   const passwordHash = await hashPassword(input.newPassword);
-  const [, revoked] = await db.batch([
-    db.update(users).set({ passwordHash, updatedAt: sql`now()` }).where(eq(users.id, auth.userId)),
-    db
-      .update(sessions)
-      .set({ revokedAt: sql`now()` })
-      .where(
-        and(eq(sessions.userId, auth.userId), ne(sessions.id, auth.sessionId), isNull(sessions.revokedAt)),
-      )
-      .returning({ id: sessions.id }),
-    db
-      .insert(securityEvents)
-      .values({ userId: auth.userId, type: "password_changed", ...eventValues(client) }),
-  ]);
-  return revoked.length;
+  const result = await db.execute<{ changed: boolean; ended: number }>(sql`
+    with me as (
+      update users set password_hash = ${passwordHash}, updated_at = now()
+      where id = ${gate.userId} returning id
+    ), ended as (
+      update sessions set revoked_at = now()
+      where user_id = (select id from me) and id <> ${gate.tokenSessionId}
+        and revoked_at is null and expires_at > now()
+      returning id
+    ), ev as (
+      insert into security_events (user_id, type, ip, user_agent, metadata)
+      select id, 'password_changed', ${client.ip}, ${client.userAgent},
+             jsonb_build_object('sessions_ended', (select count(*) from ended)) from me
+    )
+    select exists (select 1 from me) as changed, (select count(*) from ended)::int as ended`);
+  const row = result.rows[0];
+  if (!row?.changed) throw gate.denied();
+  return Number(row.ended);
 }

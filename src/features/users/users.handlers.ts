@@ -1,11 +1,11 @@
 import { clientInfo } from "../../lib/client-info.ts";
 import type { AppRouteHandler } from "../../lib/types.ts";
-import type { DeleteMeRoute, GetMeRoute, UpdateMeRoute } from "./users.routes.ts";
+import type { DeleteMeRoute, GetMeRoute, ListUsersRoute, UpdateMeRoute } from "./users.routes.ts";
 import { toUser } from "./users.schemas.ts";
 import * as users from "./users.service.ts";
 
 export const getMe: AppRouteHandler<GetMeRoute> = async (c) => {
-  const user = await users.getMe(c.get("db"), c.get("auth"));
+  const user = await users.getMe(c.get("db"), c.get("gate"));
   return c.json(toUser(user, c.get("config").APP_URL), 200);
 };
 
@@ -13,14 +13,26 @@ export const updateMe: AppRouteHandler<UpdateMeRoute> = async (c) => {
   const body = c.req.valid("json");
   const user = await users.updateMe(
     c.get("db"),
-    c.get("auth"),
-    { fullName: body.full_name, username: body.username, email: body.email },
+    c.get("gate"),
+    {
+      fullName: body.full_name,
+      username: body.username,
+      email: body.email,
+      currentPassword: body.current_password,
+    },
     clientInfo(c),
   );
   return c.json(toUser(user, c.get("config").APP_URL), 200);
 };
 
 export const deleteMe: AppRouteHandler<DeleteMeRoute> = async (c) => {
-  await users.deleteMe(c.get("db"), c.get("auth"), c.req.valid("json").password);
+  await users.deleteMe(c.get("db"), c.get("gate"), c.req.valid("json").password);
   return c.body(null, 204);
+};
+
+export const listUsers: AppRouteHandler<ListUsersRoute> = async (c) => {
+  const query = c.req.valid("query");
+  const page = await users.listUsers(c.get("db"), c.get("gate"), query);
+  const appUrl = c.get("config").APP_URL;
+  return c.json({ ...page, items: page.items.map((u) => toUser(u, appUrl)) }, 200);
 };

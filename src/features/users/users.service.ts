@@ -1,24 +1,22 @@
 /**
- * The caller's own account (/users/me). Every statement checks the session in the same query.
+ * The caller's own account (/users/me). Every statement names the caller through the session gate,
+ * so it acts only while the session is live and the account active.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { users } from "../../db/schema/index.ts";
+import type { UserRole } from "../../db/schema/users.ts";
 import type { ClientInfo } from "../../lib/client-info.ts";
-import { ApiError, unauthorized } from "../../lib/errors.ts";
-import type { AuthContext } from "../../lib/types.ts";
-import { verifyPassword } from "../../services/password.ts";
-import { liveSession } from "../../services/sessions.ts";
-import { currentPasswordHash, wrongPassword } from "../auth/auth.service.ts";
+import { ApiError } from "../../lib/errors.ts";
+import { likePattern } from "../../lib/pagination.ts";
+import type { SessionGate } from "../../services/session-gate.ts";
+import { reauthenticate } from "../auth/auth.service.ts";
 import { type UserRecord, userFromSqlRow } from "./users.schemas.ts";
 
-/** One round trip: the user, provided the token's session is live and the account active. */
-export async function getMe(db: Db, auth: AuthContext): Promise<UserRecord> {
-  const [user] = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.id, auth.userId), eq(users.isActive, true), liveSession(auth)));
-  if (!user) throw unauthorized();
+/** One round trip: the caller's user row, through the gate. */
+export async function getMe(db: Db, gate: SessionGate): Promise<UserRecord> {
+  const [user] = await db.select().from(users).where(eq(users.id, gate.userId));
+  if (!user) throw gate.denied();
   return user;
 }
 
@@ -26,6 +24,8 @@ export interface MePatch {
   fullName?: string | null;
   username?: string;
   email?: string;
+  /** Required with `email`: changing the address is a takeover-grade change. */
+  currentPassword?: string;
 }
 
 const UNIQUE_VIOLATION = "23505";
@@ -38,14 +38,19 @@ const isUniqueViolation = (err: unknown): boolean => {
 
 /**
  * Updates the caller's profile in one statement; a changed e-mail is no longer verified and writes
- * an `email_changed` security event.
+ * an `email_changed` security event. An e-mail change first re-checks the current password (a
+ * second round trip), so a stolen access token cannot move the account to another address.
  */
 export async function updateMe(
   db: Db,
-  auth: AuthContext,
+  gate: SessionGate,
   patch: MePatch,
   client: ClientInfo,
 ): Promise<UserRecord> {
+  if (patch.email !== undefined) {
+    if (patch.currentPassword === undefined) throw new Error("updateMe: an e-mail change needs the password");
+    await reauthenticate(db, gate, patch.currentPassword);
+  }
   const set = [sql`updated_at = now()`];
   if (patch.fullName !== undefined) set.push(sql`full_name = ${patch.fullName}`);
   if (patch.username !== undefined) set.push(sql`username = ${patch.username}`);
@@ -57,10 +62,10 @@ export async function updateMe(
   }
   try {
     const result = await db.execute(sql`
-      with old as (select email from users where id = ${auth.userId}),
+      with old as (select id, email from users where id = ${gate.userId}),
       upd as (
         update users u set ${sql.join(set, sql`, `)}
-        where u.id = ${auth.userId} and u.is_active and ${liveSession(auth)}
+        from old where u.id = old.id
         returning u.*
       ), ev as (
         insert into security_events (user_id, type, ip, user_agent, metadata)
@@ -69,7 +74,7 @@ export async function updateMe(
       )
       select * from upd`);
     const row = result.rows[0];
-    if (!row) throw unauthorized();
+    if (!row) throw gate.denied();
     return userFromSqlRow(row);
   } catch (err) {
     if (isUniqueViolation(err)) {
@@ -80,8 +85,55 @@ export async function updateMe(
 }
 
 /** Deletes the caller's account after re-checking the password (sessions and events cascade). */
-export async function deleteMe(db: Db, auth: AuthContext, password: string): Promise<void> {
-  const stored = await currentPasswordHash(db, auth);
-  if (!(await verifyPassword(password, stored)).ok) throw wrongPassword();
-  await db.delete(users).where(eq(users.id, auth.userId));
+export async function deleteMe(db: Db, gate: SessionGate, password: string): Promise<void> {
+  await reauthenticate(db, gate, password);
+  const deleted = await db.delete(users).where(eq(users.id, gate.userId)).returning({ id: users.id });
+  if (deleted.length === 0) throw gate.denied();
+}
+
+export interface UserListQuery {
+  skip: number;
+  limit: number;
+  q?: string;
+  role?: UserRole;
+  is_active?: boolean;
+}
+
+/**
+ * A page of users, newest first (ties by id, so pages are stable), and the total, in one statement
+ * that also carries the gate (moderators and admins only).
+ */
+export async function listUsers(
+  db: Db,
+  gate: SessionGate,
+  query: UserListQuery,
+): Promise<{ items: UserRecord[]; total: number; skip: number; limit: number }> {
+  const filters: SQL[] = [sql`(select ok from g)`];
+  if (query.q) {
+    const pattern = likePattern(query.q);
+    filters.push(
+      sql`(u.username ilike ${pattern} or u.email ilike ${pattern} or u.full_name ilike ${pattern})`,
+    );
+  }
+  if (query.role) filters.push(sql`u.role = ${query.role}`);
+  if (query.is_active !== undefined) filters.push(sql`u.is_active = ${query.is_active}`);
+  const result = await db.execute<{ ok: boolean; total: number; items: Record<string, unknown>[] }>(sql`
+    with g as (select ${gate.passes} as ok),
+    f as (
+      select u.id, u.username, u.email, u.full_name, u.avatar_key, u.role, u.is_active,
+             u.email_verified_at, u.credits, u.created_at, u.updated_at, u.last_login
+      from users u where ${sql.join(filters, sql` and `)}
+    )
+    select (select ok from g) as ok, (select count(*) from f)::int as total,
+      coalesce((select json_agg(p) from (
+        select * from f order by created_at desc, id desc limit ${query.limit} offset ${query.skip}
+      ) p), '[]'::json) as items`);
+  const row = result.rows[0];
+  if (!row?.ok) throw gate.denied();
+  return {
+    items: row.items.map(userFromSqlRow),
+    total: Number(row.total),
+    skip: query.skip,
+    limit: query.limit,
+  };
 }

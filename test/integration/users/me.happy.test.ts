@@ -34,11 +34,14 @@ describe("PATCH /users/me", () => {
     await sql`update users set email_verified_at = now() where id = ${user.id}`;
     const same = await api("PATCH", "/api/v1/users/me", {
       token: user.tokens.access_token,
-      json: { email: user.email.toUpperCase() },
+      json: { email: user.email.toUpperCase(), current_password: user.password },
     });
     expect(same.body.email_verified, same.dump).toBe(true);
     const email = `new_${unique()}@example.com`;
-    const res = await api("PATCH", "/api/v1/users/me", { token: user.tokens.access_token, json: { email } });
+    const res = await api("PATCH", "/api/v1/users/me", {
+      token: user.tokens.access_token,
+      json: { email, current_password: user.password },
+    });
     expect(res.status, res.dump).toBe(200);
     expect(res.body).toMatchObject({ email, email_verified: false });
     const events =
