@@ -4,8 +4,10 @@ import { payloadTooLarge } from "../lib/problem.ts";
 import type { AppBindings } from "../lib/types.ts";
 
 /**
- * Caps every request body at MAX_BODY_BYTES (one Hono limiter per configured size). Hono's limiter
- * counts the streamed bytes, so a lying Content-Length does not help.
+ * Caps every request body at MAX_BODY_BYTES (one Hono limiter per configured size). What Hono does:
+ * with a `Content-Length` (and no `Transfer-Encoding`) it compares the declared length, and the
+ * runtime never hands the Worker more bytes than declared; without one (a chunked body) it reads
+ * and counts the stream, buffering at most the limit, and answers 413 at the first byte over.
  */
 export function bodyLimit(): MiddlewareHandler<AppBindings> {
   const limiters = new Map<number, MiddlewareHandler>();

@@ -26,4 +26,14 @@ export const cleanupJobs: CleanupJob[] = [
       return result.rowCount ?? 0;
     },
   },
+  {
+    // Security events are evidence for the user and for audits, kept SECURITY_EVENT_RETENTION_DAYS.
+    name: "purge-old-security-events",
+    async run(db, config) {
+      const result = await db.execute(sql`
+        delete from security_events
+        where created_at < now() - make_interval(days => ${config.SECURITY_EVENT_RETENTION_DAYS})`);
+      return result.rowCount ?? 0;
+    },
+  },
 ];
