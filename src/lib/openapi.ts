@@ -73,15 +73,29 @@ export function registerOpenApiComponents(app: OpenAPIHono<AppBindings>): void {
 const HEADER_COMPONENTS = {
   "X-Request-Id": {
     description: "The request's id (echoed when the client sent a sane one).",
-    schema: { type: "string" },
+    required: true,
+    schema: { type: "string", pattern: "^[A-Za-z0-9._:-]{1,128}$" },
   },
   "RateLimit-Limit": {
     description: "Requests allowed in the current window of the most restrictive limit met.",
-    schema: { type: "integer" },
+    required: true,
+    schema: { type: "integer", minimum: 0 },
   },
-  "RateLimit-Remaining": { description: "Requests left in that window.", schema: { type: "integer" } },
-  "RateLimit-Reset": { description: "Seconds until that window frees up.", schema: { type: "integer" } },
-  "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer" } },
+  "RateLimit-Remaining": {
+    description: "Requests left in that window.",
+    required: true,
+    schema: { type: "integer", minimum: 0 },
+  },
+  "RateLimit-Reset": {
+    description: "Seconds until that window frees up.",
+    required: true,
+    schema: { type: "integer", minimum: 0 },
+  },
+  "Retry-After": {
+    description: "Seconds to wait before retrying.",
+    required: true,
+    schema: { type: "integer", minimum: 1 },
+  },
 } as const;
 
 type Doc = {

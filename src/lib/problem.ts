@@ -16,6 +16,7 @@ export const FieldErrorSchema = z
     path: z.string().openapi({ example: "password" }),
     message: z.string().openapi({ example: "Too small: expected string to have >=8 characters" }),
   })
+  .strict()
   .openapi("FieldError");
 
 export const ProblemSchema = z
@@ -28,6 +29,7 @@ export const ProblemSchema = z
     request_id: z.string().openapi({ example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11" }),
     errors: z.array(FieldErrorSchema).optional(),
   })
+  .strict()
   .openapi("Problem", { description: "RFC 9457 problem details." });
 
 export type Problem = z.infer<typeof ProblemSchema>;

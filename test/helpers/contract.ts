@@ -1,15 +1,40 @@
 /**
  * Checks responses against the OpenAPI document the Worker serves: the status must be declared for
- * the operation and a JSON body must validate against the declared schema. Unknown routes must
- * answer with a Problem. The document is fetched from the Worker itself, so code and contract
- * cannot drift apart unnoticed.
+ * the operation, a JSON body must validate against the declared (closed) schema, and the declared
+ * headers must be there with values of their schema (`X-Request-Id` on every answer, the
+ * `RateLimit-*` trio whenever the limiter is on). Unknown routes must answer with a Problem. The
+ * document is fetched from the Worker itself, so code and contract cannot drift apart unnoticed.
  */
 import { Validator } from "@cfworker/json-schema";
 
 type Json = Record<string, unknown>;
 interface OpenApiDoc {
   paths: Record<string, Record<string, { responses: Record<string, Json> }>>;
-  components: { schemas: Record<string, Json>; responses: Record<string, Json> };
+  components: {
+    schemas: Record<string, Json>;
+    responses: Record<string, Json>;
+    headers?: Record<string, Json>;
+  };
+}
+
+/** What the caller knows about the request that the document cannot say. */
+export interface CheckContext {
+  /** Whether the rate limiter was on (RATE_LIMIT_ENABLED), so the RateLimit-* headers must be there. */
+  rateLimited: boolean;
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const RATE_LIMIT_HEADERS = new Set(["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"]);
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** `/api/v1/users/{id}` → a RegExp matching concrete paths, with the literal parts escaped. */
+export function templatePattern(template: string): RegExp {
+  return new RegExp(
+    `^${template
+      .split(/\{[^}]+\}/)
+      .map(escapeRegExp)
+      .join("[^/]+")}$`,
+  );
 }
 
 const rewriteRefs = (schema: unknown): Json =>
@@ -21,9 +46,12 @@ export class Contract {
 
   constructor(private readonly doc: OpenApiDoc) {
     for (const [template, ops] of Object.entries(doc.paths)) {
-      const re = new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`);
+      const re = templatePattern(template);
       for (const method of Object.keys(ops)) this.templates.push({ method, template, re });
     }
+    // A literal path (/users/me) wins over a template that would also match it (/users/{id}).
+    const params = (t: string) => (t.match(/\{/g) ?? []).length;
+    this.templates.sort((a, b) => params(a.template) - params(b.template));
   }
 
   private validator(key: string, schema: unknown): Validator {
@@ -48,7 +76,29 @@ export class Contract {
   }
 
   /** Returns a list of contract violations (empty when the response honours the document). */
-  check(method: string, path: string, status: number, contentType: string, body: unknown): string[] {
+  check(
+    method: string,
+    path: string,
+    status: number,
+    headers: Headers,
+    body: unknown,
+    context: CheckContext,
+  ): string[] {
+    const requestId = headers.get("X-Request-Id");
+    const idProblem =
+      requestId && SANE_REQUEST_ID.test(requestId) ? [] : [`X-Request-Id missing or not sane: ${requestId}`];
+    return [...idProblem, ...this.checkOperation(method, path, status, headers, body, context)];
+  }
+
+  private checkOperation(
+    method: string,
+    path: string,
+    status: number,
+    headers: Headers,
+    body: unknown,
+    context: CheckContext,
+  ): string[] {
+    const contentType = headers.get("Content-Type") ?? "";
     const m = method.toLowerCase();
     const pathOnly = path.split("?")[0] ?? path;
     const op = this.templates.find((t) => t.method === m && t.re.test(pathOnly));
@@ -73,19 +123,61 @@ export class Contract {
       ];
     }
     const response = this.resolveResponse(declared);
+    const headerProblems = this.checkHeaders(
+      `${method} ${op.template} ${status}`,
+      response,
+      headers,
+      context,
+    );
+    return [...headerProblems, ...this.checkContent(method, op.template, status, response, mediaType, body)];
+  }
+
+  private checkHeaders(key: string, response: Json, headers: Headers, context: CheckContext): string[] {
+    const problems: string[] = [];
+    for (const [name, declared] of Object.entries((response.headers ?? {}) as Record<string, Json>)) {
+      const header =
+        typeof declared.$ref === "string"
+          ? this.doc.components.headers?.[declared.$ref.replace("#/components/headers/", "")]
+          : declared;
+      if (!header) {
+        problems.push(`${key}: dangling header $ref ${declared.$ref}`);
+        continue;
+      }
+      const value = headers.get(name);
+      const required =
+        header.required === true && (context.rateLimited || !RATE_LIMIT_HEADERS.has(name.toLowerCase()));
+      if (value === null) {
+        if (required) problems.push(`${key}: required header ${name} is missing`);
+        continue;
+      }
+      const type = (header.schema as Json | undefined)?.type;
+      if (type === "integer" && !/^\d+$/.test(value))
+        problems.push(`${key}: header ${name}=${value} is not an integer`);
+    }
+    return problems;
+  }
+
+  private checkContent(
+    method: string,
+    template: string,
+    status: number,
+    response: Json,
+    mediaType: string,
+    body: unknown,
+  ): string[] {
     const content = response.content as Record<string, { schema?: unknown }> | undefined;
     if (!content)
       return body === undefined || body === ""
         ? []
-        : [`${method} ${op.template} ${status}: declares no body but one was sent`];
+        : [`${method} ${template} ${status}: declares no body but one was sent`];
     const media = content[mediaType];
     if (!media)
       return [
-        `${method} ${op.template} ${status}: content type ${mediaType} not declared (${Object.keys(content).join(", ")})`,
+        `${method} ${template} ${status}: content type ${mediaType} not declared (${Object.keys(content).join(", ")})`,
       ];
     if (!media.schema || !/json/.test(mediaType)) return [];
     return this.checkBody(
-      `${m} ${op.template} ${status} ${mediaType}`,
+      `${method.toLowerCase()} ${template} ${status} ${mediaType}`,
       media.schema,
       body,
       mediaType,

@@ -95,12 +95,16 @@ export async function api<T = any>(
   if (/json/.test(contentType) && text) body = JSON.parse(text);
   const dump = `${method} ${path} -> ${res.status} ${text.slice(0, 2000)}`;
   if (!opts.unchecked) {
+    const env = opts.env ?? testEnv;
     const violations = (await getContract()).check(
       method,
       path,
       res.status,
-      contentType,
+      res.headers,
       text ? body : undefined,
+      {
+        rateLimited: env.RATE_LIMIT_ENABLED !== "false",
+      },
     );
     if (violations.length)
       throw new Error(`Response breaks the OpenAPI contract:\n${violations.join("\n")}\n${dump}`);

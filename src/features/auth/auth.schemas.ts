@@ -56,6 +56,7 @@ export const TokenPairSchema = z
     expires_in: z.number().int().openapi({ description: "Access token lifetime in seconds." }),
     refresh_expires_in: z.number().int().openapi({ description: "Refresh token lifetime in seconds." }),
   })
+  .strict()
   .openapi("TokenPair");
 
 export const RefreshBody = z
@@ -70,8 +71,25 @@ export const ChangePasswordBody = z
     example: { current_password: "my-current-passphrase-1", new_password: "a-new-long-passphrase-7" },
   });
 
-export const MessageSchema = z.object({ detail: z.string() }).openapi("Message");
+export const MessageSchema = z.object({ detail: z.string() }).strict().openapi("Message");
+
+/** A published key: public members only (a private member can never appear here). */
+export const PublicJwkSchema = z
+  .object({
+    kty: z.enum(["OKP", "EC"]),
+    crv: z.string().optional(),
+    x: z.string().optional(),
+    y: z.string().optional(),
+    n: z.string().optional(),
+    e: z.string().optional(),
+    kid: z.string(),
+    alg: z.string(),
+    use: z.literal("sig").optional(),
+  })
+  .strict()
+  .openapi("PublicJwk");
 
 export const JwksSchema = z
-  .object({ keys: z.array(z.record(z.string(), z.unknown())) })
-  .openapi("JWKS", { description: "JSON Web Key Set (RFC 7517)." });
+  .object({ keys: z.array(PublicJwkSchema) })
+  .strict()
+  .openapi("JWKS", { description: "JSON Web Key Set (RFC 7517) of public keys only." });

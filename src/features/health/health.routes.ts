@@ -10,6 +10,7 @@ export const HealthSchema = z
     }),
     version: z.string(),
   })
+  .strict()
   .openapi("Health");
 
 const healthRoute = (path: string, operationId: string) =>

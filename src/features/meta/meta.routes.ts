@@ -5,9 +5,10 @@ export const InfoSchema = z
   .object({
     name: z.string(),
     version: z.string(),
-    docs: z.object({ swagger_ui: z.string(), redoc: z.string(), openapi: z.string() }),
+    docs: z.object({ swagger_ui: z.string(), redoc: z.string(), openapi: z.string() }).strict(),
     health: z.string(),
   })
+  .strict()
   .openapi("ApiInfo");
 
 export const info = createRoute({

@@ -17,6 +17,7 @@ export const UserSchema = z
     updated_at: z.iso.datetime(),
     last_login: z.iso.datetime().nullable(),
   })
+  .strict()
   .openapi("User");
 
 export type User = z.infer<typeof UserSchema>;
