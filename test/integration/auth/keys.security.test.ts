@@ -66,7 +66,9 @@ describe("published keys carry public members only", () => {
     const old = await keyPair("ES256");
     const env = envWith({
       JWT_PRIVATE_KEY: JSON.stringify(current.privateJwk),
-      JWT_PUBLIC_KEYS: JSON.stringify({ keys: [{ ...old.publicJwk, x5u: "https://example.com/c", note: "x" }] }),
+      JWT_PUBLIC_KEYS: JSON.stringify({
+        keys: [{ ...old.publicJwk, x5u: "https://example.com/c", note: "x" }],
+      }),
     });
     const res = await api("GET", jwksPath, { env });
     expect(res.status, res.dump).toBe(200);
@@ -129,17 +131,22 @@ describe("JWT_PRIVATE_KEY is checked against its alg and curve when the config l
     ["a JWK without kid", async () => ({ ...(await keyPair("EdDSA")).privateJwk, kid: undefined })],
   ];
 
-  it.each(cases)("%s fails every request with configuration_error, not a 500 on login", async (_label, make) => {
-    const jwk = await make();
-    const env = envWith({ JWT_PRIVATE_KEY: JSON.stringify(jwk) });
-    // loadConfig refuses it, so even a route that never signs answers configuration_error.
-    expectConfigError(await api("GET", "/", { env, unchecked: true }), "JWT_PRIVATE_KEY", [jwk.d as string]);
-    const login = await api("POST", "/api/v1/auth/login", {
-      json: { username: "whoever", password: "whatever-password" },
-      env,
-    });
-    expectConfigError(login, "JWT_PRIVATE_KEY", [jwk.d as string]);
-  });
+  it.each(cases)(
+    "%s fails every request with configuration_error, not a 500 on login",
+    async (_label, make) => {
+      const jwk = await make();
+      const env = envWith({ JWT_PRIVATE_KEY: JSON.stringify(jwk) });
+      // loadConfig refuses it, so even a route that never signs answers configuration_error.
+      expectConfigError(await api("GET", "/", { env, unchecked: true }), "JWT_PRIVATE_KEY", [
+        jwk.d as string,
+      ]);
+      const login = await api("POST", "/api/v1/auth/login", {
+        json: { username: "whoever", password: "whatever-password" },
+        env,
+      });
+      expectConfigError(login, "JWT_PRIVATE_KEY", [jwk.d as string]);
+    },
+  );
 
   it.each<Alg>(["EdDSA", "ES256"])(
     "a %s d that does not belong to x/y is a configuration_error when the key ring is built",
@@ -221,7 +228,11 @@ describe.each<Alg>(["EdDSA", "ES256"])("algorithm confusion with an %s key besid
   it("control: the same claims re-signed with the right key and alg are accepted", async () => {
     const { key, env, claims } = await setup();
     expect((await me(await forge(claims, { alg, kid: key.kid }, key.privateKey), env)).status).toBe(200);
-    const hs = await forge(claims, { alg: "HS256", kid: await hsKid(testEnv.JWT_SECRET as string) }, hsSecret);
+    const hs = await forge(
+      claims,
+      { alg: "HS256", kid: await hsKid(testEnv.JWT_SECRET as string) },
+      hsSecret,
+    );
     expect((await me(hs, env)).status).toBe(200);
   });
 
