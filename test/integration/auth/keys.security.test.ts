@@ -14,7 +14,7 @@ import { loadConfig } from "../../../src/env.ts";
 import { PRIVATE_JWK_MEMBERS } from "../../../src/lib/jwk.ts";
 import { hsKid, publicJwks } from "../../../src/services/tokens.ts";
 import { createUser, loginAs } from "../../helpers/factories.ts";
-import { api, envWith, type TestEnv, testEnv } from "../../helpers/harness.ts";
+import { type ApiResponse, api, envWith, type TestEnv, testEnv } from "../../helpers/harness.ts";
 
 type Alg = "EdDSA" | "ES256";
 
@@ -33,7 +33,7 @@ async function keyPair(alg: Alg | "ES384", kid = `${alg.toLowerCase()}-${crypto.
 const jwksPath = "/api/v1/auth/jwks.json";
 
 /** Asserts a 500 configuration_error naming `variable`, and that none of `secrets` is in the answer. */
-function expectConfigError(res: Awaited<ReturnType<typeof api>>, variable: string, secrets: string[] = []) {
+function expectConfigError(res: ApiResponse, variable: string, secrets: string[] = []) {
   expect(res.status, res.dump).toBe(500);
   expect(res.body.code).toBe("configuration_error");
   expect(res.body.detail).toContain(variable);
