@@ -11,6 +11,7 @@ import { authRouter } from "./features/auth/auth.index.ts";
 import { healthRouter } from "./features/health/health.index.ts";
 import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
+import { describeError } from "./lib/error-log.ts";
 import { ApiError } from "./lib/errors.ts";
 import { createLogger } from "./lib/logger.ts";
 import { addStandardHeaders, registerOpenApiComponents } from "./lib/openapi.ts";
@@ -114,10 +115,8 @@ export function createApp(): AppOpenAPI {
     if (err instanceof ConfigError) {
       logger.error("configuration invalid", { problems: err.problems });
     } else if (apiError.status >= 500) {
-      logger.error("unhandled error", {
-        error: err instanceof Error ? err.message : String(err),
-        stack: err instanceof Error ? err.stack : undefined,
-      });
+      // Never err.message/err.stack: a failed query's message is the query with its parameters.
+      logger.error("unhandled error", { error: describeError(err) });
     }
     // The request-id middleware still runs after this and sets X-Request-Id.
     return problemResponse(c, apiError);

@@ -3,6 +3,7 @@
  * isolate (per env object). Parsing fails closed with messages that name the variable, never its value.
  */
 import { z } from "zod";
+import { PrivateJwkSchema, PublicJwksSchema, privateMembersIn } from "./lib/jwk.ts";
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const seconds = z.coerce.number().int().positive();
@@ -34,7 +35,7 @@ const ConfigSchema = z
 
     JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     /** Extra HS256 secrets still accepted for verification while keys rotate (comma-separated). */
-    JWT_PREVIOUS_SECRETS: csv,
+    JWT_PREVIOUS_SECRETS: csv.pipe(z.array(z.string().min(32, "each secret must be at least 32 characters"))),
     /** Private JWK (JSON) for EdDSA or ES256 signing; its public half is published at /jwks.json. */
     JWT_PRIVATE_KEY: z.string().optional(),
     /** Public JWKS (JSON) of earlier signing keys still accepted for verification. */
@@ -107,19 +108,8 @@ const ConfigSchema = z
         message: "must be an https:// URL outside development and test",
       });
     }
-    if (cfg.JWT_PRIVATE_KEY && !isSigningJwk(cfg.JWT_PRIVATE_KEY)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["JWT_PRIVATE_KEY"],
-        message: "must be a private JWK (JSON) with kid, alg EdDSA or ES256, and d",
-      });
-    }
-    if (cfg.JWT_PUBLIC_KEYS && !isPublicJwks(cfg.JWT_PUBLIC_KEYS)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["JWT_PUBLIC_KEYS"],
-        message: 'must be a JWKS (JSON {"keys": [...]}) with kid and alg on each key',
-      });
+    for (const problem of signingKeyProblems(cfg.JWT_PRIVATE_KEY, cfg.JWT_PUBLIC_KEYS)) {
+      ctx.addIssue({ code: "custom", path: [problem.variable], message: problem.message });
     }
     if (cfg.LOCAL_DB_GATEWAY && cfg.ENVIRONMENT === "production") {
       ctx.addIssue({ code: "custom", path: ["LOCAL_DB_GATEWAY"], message: "must not be set in production" });
@@ -130,7 +120,6 @@ const ConfigSchema = z
 
 export type Config = z.output<typeof ConfigSchema>;
 
-const Jwk = z.object({ kid: z.string().min(1), alg: z.enum(["EdDSA", "ES256"]), kty: z.enum(["OKP", "EC"]) });
 const parseJson = (text: string): unknown => {
   try {
     return JSON.parse(text);
@@ -138,11 +127,59 @@ const parseJson = (text: string): unknown => {
     return undefined;
   }
 };
-function isSigningJwk(text: string): boolean {
-  return Jwk.extend({ d: z.string().min(1) }).safeParse(parseJson(text)).success;
-}
-function isPublicJwks(text: string): boolean {
-  return z.object({ keys: z.array(Jwk) }).safeParse(parseJson(text)).success;
+/** "member: what is wrong", from the first zod issue (zod v4 messages carry no input values). */
+const firstIssue = (error: z.ZodError) => {
+  const issue = error.issues[0];
+  if (!issue) return "invalid";
+  return issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : "not a JSON object";
+};
+
+/**
+ * Checks the asymmetric keys as far as can be done synchronously: shape, curve, algorithm and sizes
+ * (the import itself is async and happens when the key ring is built, failing as a ConfigError too).
+ * Messages name members and positions, never values.
+ */
+function signingKeyProblems(
+  privateKey: string | undefined,
+  publicKeys: string | undefined,
+): { variable: string; message: string }[] {
+  const problems: { variable: string; message: string }[] = [];
+  const kids: string[] = [];
+  if (privateKey) {
+    const parsed = PrivateJwkSchema.safeParse(parseJson(privateKey), { reportInput: false });
+    if (parsed.success) kids.push(parsed.data.kid);
+    else {
+      problems.push({
+        variable: "JWT_PRIVATE_KEY",
+        message: `must be a private JWK (JSON) with kid and alg EdDSA (kty OKP, crv Ed25519, x and d) or ES256 (kty EC, crv P-256, x, y and d) (${firstIssue(parsed.error)})`,
+      });
+    }
+  }
+  if (publicKeys) {
+    const json = parseJson(publicKeys);
+    const leaked = privateMembersIn(json);
+    const parsed = PublicJwksSchema.safeParse(json, { reportInput: false });
+    if (leaked.length > 0) {
+      // Refused outright: a private member here would be published at /jwks.json.
+      problems.push({
+        variable: "JWT_PUBLIC_KEYS",
+        message: `must hold public keys only, found private member(s) ${leaked.join(", ")}`,
+      });
+    } else if (!parsed.success) {
+      problems.push({
+        variable: "JWT_PUBLIC_KEYS",
+        message: `must be a JWKS (JSON {"keys": [...]}) of EdDSA or ES256 public keys with kid and alg (${firstIssue(parsed.error)})`,
+      });
+    } else kids.push(...parsed.data.keys.map((k) => k.kid));
+  }
+  // A repeated kid would silently replace one verification key with another.
+  if (new Set(kids).size !== kids.length) {
+    problems.push({
+      variable: publicKeys ? "JWT_PUBLIC_KEYS" : "JWT_PRIVATE_KEY",
+      message: "each kid must name one key only",
+    });
+  }
+  return problems;
 }
 
 /** Thrown when the environment does not validate; `problems` name variables, never values. */

@@ -8,8 +8,9 @@
  */
 import { base64url, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
-import type { Config } from "../env.ts";
+import { type Config, ConfigError } from "../env.ts";
 import { unauthorized } from "../lib/errors.ts";
+import { PrivateJwkSchema, PublicJwksSchema, publicJwk } from "../lib/jwk.ts";
 import type { AuthContext } from "../lib/types.ts";
 
 type SigningAlg = "HS256" | "EdDSA" | "ES256";
@@ -33,9 +34,14 @@ const sha256 = async (data: string | Uint8Array) =>
 
 export const hsKid = async (secret: string) => `hs-${base64url.encode(await sha256(secret)).slice(0, 16)}`;
 
-const AsymmetricJwk = z
-  .object({ kty: z.enum(["OKP", "EC"]), alg: z.enum(["EdDSA", "ES256"]), kid: z.string().min(1) })
-  .passthrough();
+/** Imports `jwk` as `alg`; failure is the operator's configuration problem, named by variable only. */
+async function importConfigured(jwk: JWK, alg: string, variable: string): Promise<CryptoKey> {
+  try {
+    return (await importJWK(jwk, alg)) as CryptoKey;
+  } catch {
+    throw new ConfigError([`${variable}: could not be imported as an ${alg} key`]);
+  }
+}
 
 async function buildKeyRing(config: Config): Promise<KeyRing> {
   const verification = new Map<string, VerificationKey>();
@@ -49,26 +55,33 @@ async function buildKeyRing(config: Config): Promise<KeyRing> {
     if (!signing && secret === config.JWT_SECRET) signing = { alg: "HS256", kid, key };
   }
 
+  // loadConfig has already checked these shapes strictly; parsing again only recovers the types.
   if (config.JWT_PRIVATE_KEY) {
-    const jwk = AsymmetricJwk.parse(JSON.parse(config.JWT_PRIVATE_KEY)) as JWK & {
-      alg: "EdDSA" | "ES256";
-      kid: string;
-    };
-    const key = (await importJWK(jwk, jwk.alg)) as CryptoKey;
+    const jwk = PrivateJwkSchema.parse(JSON.parse(config.JWT_PRIVATE_KEY));
+    const key = await importConfigured(jwk, jwk.alg, "JWT_PRIVATE_KEY");
+    const published = publicJwk(jwk);
+    const verifier = await importConfigured(published, jwk.alg, "JWT_PRIVATE_KEY");
+    // WebCrypto does not promise to check that d belongs to x/y; a mismatch would sign tokens that
+    // never verify, so prove the pair once per isolate.
+    if (!(await signsAndVerifies(jwk.alg, key, verifier))) {
+      throw new ConfigError(["JWT_PRIVATE_KEY: d does not belong to the public key (x, y)"]);
+    }
     // The asymmetric key wins over JWT_SECRET for signing; HS256 tokens stay valid until they expire.
     signing = { alg: jwk.alg, kid: jwk.kid, key };
-    const { d: _private, ...publicJwk } = jwk as JWK & { d?: string };
-    publicJwks.push({ ...publicJwk, use: "sig" });
-    verification.set(jwk.kid, { alg: jwk.alg, key: (await importJWK(publicJwk, jwk.alg)) as CryptoKey });
+    publicJwks.push({ ...published, use: "sig" });
+    verification.set(jwk.kid, { alg: jwk.alg, key: verifier });
   }
   if (config.JWT_PUBLIC_KEYS) {
-    const set = z.object({ keys: z.array(AsymmetricJwk) }).parse(JSON.parse(config.JWT_PUBLIC_KEYS));
-    for (const jwk of set.keys as (JWK & { alg: "EdDSA" | "ES256"; kid: string })[]) {
-      publicJwks.push({ ...jwk, use: "sig" });
-      verification.set(jwk.kid, { alg: jwk.alg, key: (await importJWK(jwk, jwk.alg)) as CryptoKey });
+    for (const jwk of PublicJwksSchema.parse(JSON.parse(config.JWT_PUBLIC_KEYS)).keys) {
+      const published = publicJwk(jwk);
+      publicJwks.push({ ...published, use: "sig" });
+      verification.set(jwk.kid, {
+        alg: jwk.alg,
+        key: await importConfigured(published, jwk.alg, "JWT_PUBLIC_KEYS"),
+      });
     }
   }
-  if (!signing) throw new Error("no signing key configured");
+  if (!signing) throw new ConfigError(["JWT_SECRET: JWT_SECRET or JWT_PRIVATE_KEY is required"]);
 
   // Key for deriving the next refresh token from the presented one (see nextRefreshToken).
   const rotationKey = await crypto.subtle.importKey(
@@ -82,12 +95,26 @@ async function buildKeyRing(config: Config): Promise<KeyRing> {
   return { signing, verification, algorithms, publicJwks, rotationKey };
 }
 
+/** One signature over a fixed probe, verified with the public half. */
+async function signsAndVerifies(alg: "EdDSA" | "ES256", key: CryptoKey, verifier: CryptoKey) {
+  const params = alg === "EdDSA" ? { name: "Ed25519" } : { name: "ECDSA", hash: "SHA-256" };
+  const probe = encoder.encode("edge-auth-api key check");
+  const signature = await crypto.subtle.sign(params, key, probe);
+  return crypto.subtle.verify(params, verifier, signature, probe);
+}
+
 const rings = new WeakMap<Config, Promise<KeyRing>>();
 function keyRing(config: Config): Promise<KeyRing> {
   let ring = rings.get(config);
   if (!ring) {
-    ring = buildKeyRing(config);
-    rings.set(config, ring);
+    const building = buildKeyRing(config);
+    rings.set(config, building);
+    // A failed build is not remembered: the next request tries again (a transient failure must not
+    // leave the isolate unable to sign until it is recycled).
+    building.catch(() => {
+      if (rings.get(config) === building) rings.delete(config);
+    });
+    ring = building;
   }
   return ring;
 }
