@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { hashPassword } from "../src/services/password.ts";
-import { DEV_DATA_DIR, DEV_DATABASE_URL, DEV_POSTGRES_PORT } from "./local/dev-defaults.ts";
+import { DEV_DATA_DIR, DEV_POSTGRES_PORT, devDatabaseUrl } from "./local/dev-defaults.ts";
 import { applyMigrations } from "./local/migrate.ts";
 import { startLocalPostgres } from "./local/postgres.ts";
 
@@ -15,13 +15,16 @@ const USAGE = "usage: npm run admin -- create-superuser --username U --email E -
 
 async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   if (process.env.DATABASE_URL) return fn(process.env.DATABASE_URL);
-  const probe = new pg.Client({ connectionString: DEV_DATABASE_URL });
-  const running = await probe.connect().then(
-    () => true,
-    () => false,
-  );
-  await probe.end().catch(() => {});
-  if (running) return fn(DEV_DATABASE_URL);
+  const devUrl = devDatabaseUrl();
+  if (devUrl) {
+    const probe = new pg.Client({ connectionString: devUrl });
+    const running = await probe.connect().then(
+      () => true,
+      () => false,
+    );
+    await probe.end().catch(() => {});
+    if (running) return fn(devUrl);
+  }
   const local = await startLocalPostgres({ dataDir: DEV_DATA_DIR, port: DEV_POSTGRES_PORT });
   try {
     return await fn(local.url);

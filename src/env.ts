@@ -95,8 +95,13 @@ const ConfigSchema = z
         message: 'must be a JWKS (JSON {"keys": [...]}) with kid and alg on each key',
       });
     }
-    if (cfg.LOCAL_DB_GATEWAY && cfg.ENVIRONMENT === "production") {
-      ctx.addIssue({ code: "custom", path: ["LOCAL_DB_GATEWAY"], message: "must not be set in production" });
+    // The gateway is a local tool: in staging as in production it could only be a misconfiguration.
+    if (cfg.LOCAL_DB_GATEWAY && cfg.ENVIRONMENT !== "development" && cfg.ENVIRONMENT !== "test") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["LOCAL_DB_GATEWAY"],
+        message: "LOCAL_DB_GATEWAY is only allowed when ENVIRONMENT is development or test",
+      });
     }
   });
 
