@@ -1,7 +1,8 @@
 /**
  * `npm run dev`: everything a developer needs, from a fresh clone with only Node 22+ and npm.
  *
- * 1. PostgreSQL: DATABASE_URL when set, else an embedded PostgreSQL (data under .data/, kept).
+ * 1. PostgreSQL: DATABASE_URL when set, else an embedded PostgreSQL (data under .data/, kept; its
+ *    random superuser password in .data/postgres/auth-api-password).
  * 2. Migrations from drizzle/.
  * 3. The local gateway (Neon HTTP + WebSocket protocols, Upstash REST when a Redis answers on
  *    REDIS_URL, default redis://127.0.0.1:6379), unless DATABASE_URL is a real Neon database.
@@ -69,7 +70,14 @@ async function main() {
   const redis = (await redisAnswers(redisUrl)) ? redisUrl : undefined;
   if (!isNeon(databaseUrl) || redis) {
     const upstashToken = randomBytes(16).toString("hex");
-    const gateway = await startGateway({ port: DEV_GATEWAY_PORT, redisUrl: redis, upstashToken });
+    const db = new URL(databaseUrl);
+    const gateway = await startGateway({
+      port: DEV_GATEWAY_PORT,
+      // The one database it may reach (none when the Worker talks to Neon directly).
+      postgres: isNeon(databaseUrl) ? undefined : `${db.hostname}:${db.port || 5432}`,
+      redisUrl: redis,
+      upstashToken,
+    });
     stops.push(() => gateway.close());
     say(
       `gateway on ${gateway.url}${redis ? ` (Upstash REST over ${redis})` : " (no Redis answered: in-memory rate limits)"}`,

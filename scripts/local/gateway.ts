@@ -8,34 +8,61 @@
  *   GET  /__gateway/stats?connection_string=...   round-trip counters for tests
  *   POST /__gateway/redis {"url": "redis://...", "delay_ms"?: n}  repoint or slow down the Upstash
  *                                  emulation (outage and timeout tests)
+ *   GET  /__gateway/health
  *
- * Standalone: `npx tsx scripts/local/gateway.ts --port 54330 [--redis redis://127.0.0.1:6379]`.
+ * It is reachable from this machine only, and not from a web page open on it (see gateway/guard.ts):
+ * it listens on 127.0.0.1; it refuses any request or upgrade carrying an `Origin` header (403) or a
+ * Host that is not loopback (421); /sql and /v2 reach only the PostgreSQL address it was started with
+ * (403); /__gateway/* needs `Authorization: Bearer <control token>` (401), a random token per start.
+ *
+ * Standalone: `npx tsx scripts/local/gateway.ts [--port 54330] [--postgres 127.0.0.1:54329]
+ * [--redis redis://127.0.0.1:6379]` (prints the control token).
  */
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { DEV_GATEWAY_PORT, DEV_POSTGRES_PORT } from "./dev-defaults.ts";
 import { Counters } from "./gateway/counters.ts";
+import {
+  bearerMatches,
+  hasOrigin,
+  isLoopbackHost,
+  parsePostgresAddress,
+  refuseUpgrade,
+} from "./gateway/guard.ts";
 import { NeonHttpHandler } from "./gateway/neon-http.ts";
 import { NeonWsProxy } from "./gateway/neon-ws.ts";
 import { UpstashRestHandler } from "./gateway/upstash-rest.ts";
 
+/** How to start a gateway; it always listens on 127.0.0.1. */
 export interface GatewayOptions {
   port: number;
-  /** Interface to listen on; default 127.0.0.1. */
-  host?: string;
+  /**
+   * host:port of the one PostgreSQL that /sql and /v2 may reach (as written in the connection
+   * strings clients send, e.g. "127.0.0.1:54329"). Without it they refuse every request.
+   */
+  postgres?: string;
   /** Real Redis behind the Upstash REST emulation; without it `/upstash/*` answers 503. */
   redisUrl?: string;
   /** Bearer token `/upstash/*` expects; default "local-upstash-token". */
   upstashToken?: string;
+  /** Bearer token `/__gateway/*` expects; a random one per start when omitted. */
+  controlToken?: string;
   log?: (line: string) => void;
 }
 
+/** A running gateway. */
 export interface Gateway {
   /** http://127.0.0.1:PORT */
   url: string;
   port: number;
+  /** The address the server is bound to (always 127.0.0.1). */
+  host: string;
+  /** What `/__gateway/*` wants in `Authorization: Bearer ...`. */
+  controlToken: string;
   /** Closes the server, WebSocket tunnels, all Postgres pools and the Redis connection. */
   close(): Promise<void>;
 }
@@ -45,12 +72,19 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 class PayloadTooLarge extends Error {}
 
+/** Loopback only: nothing off this machine may reach a gateway that fronts a database. */
+const HOST = "127.0.0.1";
+
+/** Starts a gateway on 127.0.0.1:`port` (0 for a free port). */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const host = options.host ?? "127.0.0.1";
   const log = options.log ?? (() => {});
+  const postgres = parsePostgresAddress(options.postgres);
+  if (options.postgres !== undefined && !postgres)
+    throw new Error(`postgres must be HOST:PORT, not ${options.postgres}`);
+  const controlToken = options.controlToken ?? randomBytes(32).toString("base64url");
   const counters = new Counters();
-  const neonHttp = new NeonHttpHandler(counters, log);
-  const neonWs = new NeonWsProxy(counters, log);
+  const neonHttp = new NeonHttpHandler(counters, log, postgres);
+  const neonWs = new NeonWsProxy(counters, log, postgres);
   const upstash = new UpstashRestHandler(
     options.redisUrl,
     options.upstashToken ?? "local-upstash-token",
@@ -63,6 +97,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const url = new URL(req.url ?? "/", "http://gateway");
     const method = req.method ?? "GET";
     const path = url.pathname;
+
+    if (!isLoopbackHost(req.headers.host)) {
+      return send(res, 421, { message: "the gateway answers only to 127.0.0.1 or localhost" });
+    }
+    if (hasOrigin(req.headers)) {
+      log(`gateway: refused ${method} ${path} from Origin ${req.headers.origin}`);
+      return send(res, 403, { message: "the gateway refuses requests from web pages (Origin header)" });
+    }
+    if (path.startsWith("/__gateway/") && !bearerMatches(req.headers.authorization, controlToken)) {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="gateway control"');
+      return send(res, 401, {
+        message: "the gateway's control endpoints need Authorization: Bearer <token>",
+      });
+    }
 
     if (path === "/sql") {
       if (method !== "POST") return send(res, 405, { message: "use POST" });
@@ -122,33 +170,36 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   server.on("upgrade", (req, socket, head) => {
     socket.on("error", (error) => log(`gateway: upgrade socket error: ${error.message}`));
     const url = new URL(req.url ?? "/", "http://gateway");
-    if (url.pathname !== "/v2") {
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      return;
+    if (!isLoopbackHost(req.headers.host)) return refuseUpgrade(socket, 421, "loopback Host only");
+    // Browsers send Origin on every WebSocket handshake; no page may open a tunnel to the database.
+    if (hasOrigin(req.headers)) {
+      log(`gateway: refused a WebSocket upgrade from Origin ${req.headers.origin}`);
+      return refuseUpgrade(socket, 403, "the gateway refuses WebSockets from web pages (Origin header)");
     }
+    if (url.pathname !== "/v2") return refuseUpgrade(socket, 404, `no WebSocket route ${url.pathname}`);
     neonWs.handleUpgrade(req, socket, head, url);
   });
 
   await new Promise<void>((resolveListen, reject) => {
     server.once("error", reject);
-    server.listen(options.port, host, () => {
+    server.listen(options.port, HOST, () => {
       server.off("error", reject);
       resolveListen();
     });
   });
   server.on("error", (error) => log(`gateway: server error: ${error.message}`));
 
-  const port = (server.address() as AddressInfo).port;
-  const publicHost =
-    host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const { port, address } = server.address() as AddressInfo;
   log(
-    `gateway: listening on http://${publicHost}:${port}${options.redisUrl ? ` (Redis ${options.redisUrl})` : ""}`,
+    `gateway: listening on http://${HOST}:${port} (PostgreSQL ${postgres ?? "none"}${options.redisUrl ? `, Redis ${options.redisUrl}` : ""})`,
   );
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${publicHost}:${port}`,
+    url: `http://${HOST}:${port}`,
     port,
+    host: address,
+    controlToken,
     close() {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((r) => server.close(() => r()));
@@ -192,8 +243,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      port: { type: "string", default: "54330" },
-      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: String(DEV_GATEWAY_PORT) },
+      postgres: { type: "string", default: `127.0.0.1:${DEV_POSTGRES_PORT}` },
       redis: { type: "string" },
       token: { type: "string" },
     },
@@ -202,11 +253,12 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${values.port}`);
   const gateway = await startGateway({
     port,
-    host: values.host,
+    postgres: values.postgres,
     redisUrl: values.redis,
     upstashToken: values.token,
     log: (line) => console.log(line),
   });
+  console.log(`gateway: control token (Authorization: Bearer ...) ${gateway.controlToken}`);
   const stop = () => {
     gateway.close().then(
       () => process.exit(0),

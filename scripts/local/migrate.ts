@@ -22,8 +22,12 @@ export async function applyMigrations(databaseUrl: string): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { DEV_DATABASE_URL } = await import("./dev-defaults.ts");
-  const url = process.env.DATABASE_URL ?? DEV_DATABASE_URL;
+  const { devDatabaseUrl, DEV_DATA_DIR } = await import("./dev-defaults.ts");
+  const url = process.env.DATABASE_URL ?? devDatabaseUrl();
+  if (!url) {
+    console.error(`no DATABASE_URL and no local cluster in ${DEV_DATA_DIR} yet: run \`npm run dev\` once`);
+    process.exit(1);
+  }
   await applyMigrations(url);
   console.log(`migrations applied to ${url.replace(/:[^:@/]*@/, ":***@")}`);
 }

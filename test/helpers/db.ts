@@ -25,7 +25,9 @@ export async function countRoundTrips<T>(
   const result = await fn(env);
   const stats = await fetch(
     `${inject("gatewayUrl")}/__gateway/stats?connection_string=${encodeURIComponent(url.toString())}`,
+    { headers: { Authorization: `Bearer ${inject("gatewayControlToken")}` } },
   );
+  if (!stats.ok) throw new Error(`gateway refused the stats request: ${stats.status}`);
   const body = (await stats.json()) as { sql_requests: number; ws_connections: number };
   return { result, sqlRequests: body.sql_requests, wsConnections: body.ws_connections };
 }

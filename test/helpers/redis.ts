@@ -25,7 +25,10 @@ export const upstashEnv = (
 export async function chaosRedis(url: string, delayMs = 0): Promise<void> {
   const res = await fetch(`${inject("chaosGatewayUrl")}/__gateway/redis`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: {
+      "Content-Type": "application/json",
+      Authorization: `Bearer ${inject("gatewayControlToken")}`,
+    },
     body: JSON.stringify({ url, delay_ms: delayMs }),
   });
   if (!res.ok) throw new Error(`gateway refused the redis repoint: ${res.status} ${await res.text()}`);

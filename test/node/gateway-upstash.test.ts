@@ -351,6 +351,7 @@ describe.runIf(redisUrl)("upstash REST over a real Redis", () => {
     const repoint = async (url: string) => {
       const res = await fetch(`${gateway.url}/__gateway/redis`, {
         method: "POST",
+        headers: { Authorization: `Bearer ${gateway.controlToken}` },
         body: JSON.stringify({ url }),
       });
       expect(res.status).toBe(200);
@@ -382,7 +383,11 @@ describe.runIf(redisUrl)("upstash REST over a real Redis", () => {
 
     it("delays answers by delay_ms (slow-Redis tests), and stops when set back to 0", async () => {
       const post = (body: unknown) =>
-        fetch(`${gateway.url}/__gateway/redis`, { method: "POST", body: JSON.stringify(body) });
+        fetch(`${gateway.url}/__gateway/redis`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${gateway.controlToken}` },
+          body: JSON.stringify(body),
+        });
       expect(await (await post({ url: redisUrl, delay_ms: 300 })).json()).toEqual({
         url: redisUrl,
         delay_ms: 300,
@@ -405,7 +410,11 @@ describe.runIf(redisUrl)("upstash REST over a real Redis", () => {
         JSON.stringify({ url: redisUrl, delay_ms: -1 }),
         JSON.stringify({ url: redisUrl, delay_ms: "slow" }),
       ]) {
-        const res = await fetch(`${gateway.url}/__gateway/redis`, { method: "POST", body });
+        const res = await fetch(`${gateway.url}/__gateway/redis`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${gateway.controlToken}` },
+          body,
+        });
         expect(res.status).toBe(400);
       }
       expect(await client(gateway.url).ping()).toBe("PONG");

@@ -3,6 +3,7 @@
  * migrations applied, and the local gateway (Neon HTTP + WebSocket protocols, Upstash REST when a
  * Redis answers) in front of it. Addresses reach the tests through provide()/inject().
  */
+import { randomBytes } from "node:crypto";
 import type { TestProject } from "vitest/node";
 import { startGateway } from "../../scripts/local/gateway.ts";
 import { applyMigrations } from "../../scripts/local/migrate.ts";
@@ -20,6 +21,8 @@ declare module "vitest" {
     redisUrl: string;
     /** Bearer token the gateway's Upstash REST endpoint expects. */
     upstashToken: string;
+    /** Bearer token of both gateways' control endpoints (`/__gateway/*`), random per run. */
+    gatewayControlToken: string;
     /**
      * A second gateway over the same database and Redis, for tests that break or slow down its Redis
      * (so they cannot disturb tests running at the same time on the main one).
@@ -40,8 +43,15 @@ async function start() {
     throw new Error(`REQUIRE_REDIS=1 but no Redis answered at ${requestedRedis}`);
   }
   const upstashToken = "local-upstash-token";
+  const controlToken = randomBytes(32).toString("base64url");
   const startOne = async () =>
-    startGateway({ port: await freePort(), redisUrl: redisUrl || undefined, upstashToken });
+    startGateway({
+      port: await freePort(),
+      postgres: `127.0.0.1:${pg.port}`,
+      redisUrl: redisUrl || undefined,
+      upstashToken,
+      controlToken,
+    });
   const gateway = await startOne();
   const chaos = await startOne();
   stop = async () => {
@@ -49,7 +59,14 @@ async function start() {
     await gateway.close();
     await pg.stop();
   };
-  return { databaseUrl: pg.url, gatewayUrl: gateway.url, redisUrl, upstashToken, chaosGatewayUrl: chaos.url };
+  return {
+    databaseUrl: pg.url,
+    gatewayUrl: gateway.url,
+    redisUrl,
+    upstashToken,
+    gatewayControlToken: controlToken,
+    chaosGatewayUrl: chaos.url,
+  };
 }
 
 export default async function setup(project: TestProject) {
@@ -60,6 +77,7 @@ export default async function setup(project: TestProject) {
   project.provide("gatewayUrl", ctx.gatewayUrl);
   project.provide("redisUrl", ctx.redisUrl);
   project.provide("upstashToken", ctx.upstashToken);
+  project.provide("gatewayControlToken", ctx.gatewayControlToken);
   project.provide("chaosGatewayUrl", ctx.chaosGatewayUrl);
   return async () => {
     const s = stop;

@@ -1,6 +1,7 @@
 /**
  * Neon's "SQL over HTTP" protocol (`POST /sql`), as spoken by `neon()` / `drizzle-orm/neon-http`
- * from @neondatabase/serverless 1.2, served from a local PostgreSQL.
+ * from @neondatabase/serverless 1.2, served from a local PostgreSQL: the one the gateway was started
+ * for. A connection string naming any other host:port is refused with 403 before anything connects.
  *
  * Wire format (from the driver source):
  * - headers: `Neon-Connection-String` (always), `Neon-Raw-Text-Output: true` and
@@ -17,6 +18,7 @@
 import type { FieldDef, Pool, PoolClient, QueryArrayConfig, QueryArrayResult } from "pg";
 import pg from "pg";
 import { type Counters, identityFromConnectionString } from "./counters.ts";
+import { connectionStringAddress, type PostgresAddress } from "./guard.ts";
 
 export interface HttpAnswer {
   status: number;
@@ -63,14 +65,17 @@ const ERROR_FIELDS = [
 const MAX_POOLS = 16;
 
 class BadRequest extends Error {}
+class Forbidden extends Error {}
 
 export class NeonHttpHandler {
   /** One pool per connection string, like Neon's proxy: an HTTP query never pays for a new connection. */
   private readonly pools = new Map<string, Pool>();
 
+  /** `postgres`: the only address queries may go to; none at all when undefined. */
   constructor(
     private readonly counters: Counters,
     private readonly log: (line: string) => void,
+    private readonly postgres: PostgresAddress | undefined,
   ) {}
 
   async handle(headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<HttpAnswer> {
@@ -80,6 +85,16 @@ export class NeonHttpHandler {
       const identity = identityFromConnectionString(connectionString);
       if (!identity?.user || !identity.database) {
         throw new BadRequest("Neon-Connection-String is not a postgres:// URL with user, host and database");
+      }
+      const address = connectionStringAddress(connectionString);
+      if (typeof address !== "string") throw new Forbidden(address.refused);
+      if (address !== this.postgres) {
+        this.log(`neon-http: refused a query for ${address}`);
+        throw new Forbidden(
+          this.postgres
+            ? `this gateway only reaches PostgreSQL at ${this.postgres}, not ${address}`
+            : "this gateway was started without a PostgreSQL address",
+        );
       }
       const request = parseBody(body);
       const arrayMode = header(headers, "neon-array-mode") === "true";
@@ -283,6 +298,7 @@ function textToJson(value: string | null, oid: number | undefined): unknown {
 
 function errorAnswer(error: unknown): HttpAnswer {
   if (error instanceof BadRequest) return { status: 400, json: { message: error.message } };
+  if (error instanceof Forbidden) return { status: 403, json: { message: error.message } };
   if (error instanceof pg.DatabaseError) {
     // Postgres said no (syntax, constraint, auth, ...): 400 with every field, like Neon.
     const json: Record<string, unknown> = { message: error.message };

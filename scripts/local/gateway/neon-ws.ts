@@ -11,6 +11,7 @@ import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import type { ConnectionIdentity, Counters } from "./counters.ts";
+import { hostAndPort, type PostgresAddress, parsePostgresAddress, refuseUpgrade } from "./guard.ts";
 
 /** Pause reading from Postgres while this much is queued towards a slow WebSocket client. */
 const HIGH_WATER_MARK = 1024 * 1024;
@@ -23,19 +24,33 @@ export class NeonWsProxy {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   private readonly tcpSockets = new Set<Socket>();
 
+  /** `postgres`: the only address tunnels may go to; none at all when undefined. */
   constructor(
     private readonly counters: Counters,
     private readonly log: (line: string) => void,
+    private readonly postgres: PostgresAddress | undefined,
   ) {}
 
-  /** Called from the HTTP server's `upgrade` event for `/v2`. */
+  /** Called from the HTTP server's `upgrade` event for `/v2` (Origin and Host already checked). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-    const target = parseAddress(url.searchParams.get("address"));
+    const target = parsePostgresAddress(url.searchParams.get("address"));
     if (!target) {
-      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      refuseUpgrade(socket, 400, "address must be HOST:PORT");
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.pipe(ws, target.host, target.port));
+    if (target !== this.postgres) {
+      this.log(`neon-ws: refused a tunnel to ${target}`);
+      refuseUpgrade(socket, 403, this.refusal(target));
+      return;
+    }
+    const { host, port } = hostAndPort(target);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.pipe(ws, host, port));
+  }
+
+  private refusal(target: string): string {
+    return this.postgres
+      ? `this gateway only reaches PostgreSQL at ${this.postgres}, not ${target}`
+      : "this gateway was started without a PostgreSQL address";
   }
 
   async close(): Promise<void> {
@@ -85,14 +100,6 @@ export class NeonWsProxy {
       setTimeout(() => tcp.destroy(), 1000).unref();
     });
   }
-}
-
-function parseAddress(address: string | null): { host: string; port: number } | undefined {
-  if (!address) return undefined;
-  const match = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(address);
-  if (!match?.[1] || !match[2]) return undefined;
-  const port = Number(match[2]);
-  return port > 0 && port < 65536 ? { host: match[1], port } : undefined;
 }
 
 function toBuffer(data: RawData): Buffer {

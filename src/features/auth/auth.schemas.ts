@@ -1,13 +1,18 @@
 import { z } from "@hono/zod-openapi";
 import { isCommonPassword } from "../../services/common-passwords.ts";
+import {
+  COMMON_PASSWORD_MESSAGE,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+} from "../../services/password-policy.ts";
 import { Email, FullName, Username } from "../users/users.schemas.ts";
 
 /** 8..128 characters, no composition rules, common passwords refused (NIST SP 800-63B). */
 export const NewPassword = z
   .string()
-  .min(8)
-  .max(128)
-  .refine((p) => !isCommonPassword(p), "This password is too common; choose another")
+  .min(PASSWORD_MIN_LENGTH)
+  .max(PASSWORD_MAX_LENGTH)
+  .refine((p) => !isCommonPassword(p), COMMON_PASSWORD_MESSAGE)
   .openapi({
     example: "correct horse battery staple",
     description: "8..128 characters; common passwords are refused.",

@@ -117,10 +117,25 @@ describe("configuration fails closed", () => {
     expect(res.body.detail).toContain("JWT_SECRET or JWT_PRIVATE_KEY is required");
   });
 
-  it("refuses the local database gateway in production", async () => {
-    const res = await api("GET", "/", { env: envWith({ ENVIRONMENT: "production" }), unchecked: true });
+  it.each(["production", "staging"])("refuses the local database gateway in %s", async (environment) => {
+    const res = await api("GET", "/", { env: envWith({ ENVIRONMENT: environment }), unchecked: true });
+    expect(res.status).toBe(500);
+    expect(res.body).toMatchObject({ code: "configuration_error" });
+    expect(res.body.detail).toContain(
+      "LOCAL_DB_GATEWAY: LOCAL_DB_GATEWAY is only allowed when ENVIRONMENT is development or test",
+    );
+  });
+
+  it("refuses the gateway when ENVIRONMENT is left to its default (production)", async () => {
+    const { ENVIRONMENT: _omit, ...rest } = testEnv;
+    const res = await api("GET", "/", { env: rest as typeof testEnv, unchecked: true });
     expect(res.status).toBe(500);
     expect(res.body.detail).toContain("LOCAL_DB_GATEWAY");
+  });
+
+  it.each(["development", "test"])("accepts the local database gateway in %s", async (environment) => {
+    const res = await api("GET", "/", { env: envWith({ ENVIRONMENT: environment }) });
+    expect(res.status, res.dump).toBe(200);
   });
 });
 
