@@ -9,12 +9,19 @@ import {
   type RateRules,
   rateRules,
 } from "../services/rate-limit/index.ts";
+import { ipLimitKey } from "../services/rate-limit/ip-key.ts";
 
 /** Without CF-Connecting-IP (only when running locally) every caller shares this one key. */
 export const LOCAL_CLIENT_KEY = "local";
 
-/** The client's key for per-IP limits: CF-Connecting-IP only; X-Forwarded-For is never trusted. */
-export const clientIpKey = (c: Context) => `ip:${c.req.header("CF-Connecting-IP") ?? LOCAL_CLIENT_KEY}`;
+/**
+ * The client's key for per-IP limits: CF-Connecting-IP only (X-Forwarded-For is never trusted),
+ * IPv6 counted by its /64 (see ipLimitKey).
+ */
+export const clientIpKey = (c: Context) => {
+  const ip = c.req.header("CF-Connecting-IP");
+  return `ip:${ip === undefined ? LOCAL_CLIENT_KEY : ipLimitKey(ip)}`;
+};
 
 const secondsUntil = (epochMs: number) => Math.max(0, Math.ceil((epochMs - Date.now()) / 1000));
 

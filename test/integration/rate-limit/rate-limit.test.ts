@@ -2,8 +2,9 @@
  * The rules as the API applies them, against the in-memory limiter and against a real Redis through
  * the gateway's Upstash REST emulation (whenever one answers; CI requires it).
  */
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, describe, expect, inject, it, vi } from "vitest";
 import { hashComputationCount } from "../../../src/services/password.ts";
+import { countRoundTrips, sql } from "../../helpers/db.ts";
 import { createUser, loginAs, unique } from "../../helpers/factories.ts";
 import { type ApiResponse, api, envWith, type TestEnv } from "../../helpers/harness.ts";
 import { awayFromWindowEdge, chaosRedis, randomIp, redisAvailable, upstashEnv } from "../../helpers/redis.ts";
@@ -172,6 +173,43 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
     // Unknown accounts are throttled the same way, so the 429 reveals nothing about existence.
     for (let i = 0; i < 3; i++) await login(env, randomIp(), { username: ghost, password: `guess-${i}` });
     expect429(await login(env, randomIp(), { username: ghost.toUpperCase(), password: "guess" }));
+  });
+});
+
+/** A random /64 in the documentation range, and a random address inside it. */
+const randomV6Prefix = () =>
+  `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+const randomInterface = () =>
+  Array.from({ length: 4 }, () => Math.floor(Math.random() * 0xffff).toString(16)).join(":");
+
+describe("per-IP keys for IPv6 (one /64 is one client)", () => {
+  it("rotating through addresses of one /64 still gets 429 on the login rule; another /64 does not", async () => {
+    await awayFromWindowEdge(60);
+    const env = envWith({ RATE_LIMIT_ENABLED: "true" });
+    const prefix = randomV6Prefix();
+    const nobody = `nobody_${unique()}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const ip = i % 2 ? `${prefix.toUpperCase()}:${randomInterface()}` : `${prefix}:${randomInterface()}`;
+      statuses.push((await login(env, ip, { username: nobody, password: "wrong-password-x" })).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const neighbour = `${randomV6Prefix()}:${randomInterface()}`;
+    expect((await login(env, neighbour, { username: nobody, password: "wrong-password-x" })).status).toBe(
+      401,
+    );
+  });
+
+  it("an IPv4-mapped IPv6 address shares the IPv4 address's budget", async () => {
+    await awayFromWindowEdge(60);
+    const env = envWith({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_AUTH_PER_MINUTE: "2" });
+    const ip = randomIp();
+    const nobody = `nobody_${unique()}`;
+    expect((await login(env, ip, { username: nobody, password: "wrong-password-x" })).status).toBe(401);
+    expect(
+      (await login(env, `::ffff:${ip}`, { username: nobody, password: "wrong-password-x" })).status,
+    ).toBe(401);
+    expect429(await login(env, ip, { username: nobody, password: "wrong-password-x" }));
   });
 });
 
