@@ -51,12 +51,7 @@ export const login: AppRouteHandler<LoginRoute> = async (c) => {
     },
     {
       check: (key) => enforceRateLimit(c, (r) => r.failedLogin, key, "check"),
-      // The attempt already failed (401): reaching the limit with it is not news, but a limiter that
-      // cannot count must refuse (503) rather than let failures go uncounted.
-      recordFailure: (key) =>
-        enforceRateLimit(c, (r) => r.failedLogin, key, "count").catch((err: unknown) => {
-          if (!(err instanceof ApiError && err.code === "rate_limited")) throw err;
-        }),
+      recordFailure: (key) => enforceRateLimit(c, (r) => r.failedLogin, key, "count").catch(() => {}),
     },
   );
   c.header("Cache-Control", "no-store");
