@@ -15,6 +15,8 @@ const problemResponses = {
   UnprocessableContent: "The body parses but does not match the schema; see `errors`.",
   TooManyRequests: "Rate limit exceeded; see `Retry-After`.",
   InternalError: "An unexpected error; the body carries the request id, never internals.",
+  ServiceUnavailable:
+    "`rate_limiter_unavailable`: neither Redis nor the database could count this request; see `Retry-After`.",
 } as const;
 
 export type ProblemResponseName = keyof typeof problemResponses;
@@ -28,6 +30,7 @@ const STATUS_OF: Record<ProblemResponseName, number> = {
   UnprocessableContent: 422,
   TooManyRequests: 429,
   InternalError: 500,
+  ServiceUnavailable: 503,
 };
 
 /** A `$ref` to a shared problem response, keyed by its status, for spreading into `responses`. */
@@ -125,7 +128,9 @@ export function addStandardHeaders<T extends object>(document: T): T {
   for (const [name, response] of Object.entries(doc.components.responses ?? {})) {
     decorate(
       response as Record<string, unknown>,
-      name === "TooManyRequests" ? { "Retry-After": ref("Retry-After") } : {},
+      name === "TooManyRequests" || name === "ServiceUnavailable"
+        ? { "Retry-After": ref("Retry-After") }
+        : {},
     );
   }
   for (const item of Object.values(doc.paths ?? {})) {

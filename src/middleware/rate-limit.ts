@@ -3,17 +3,25 @@ import { ApiError } from "../lib/errors.ts";
 import type { AppBindings } from "../lib/types.ts";
 import {
   getRateLimiter,
+  RateLimiterUnavailableError,
   type RateLimitResult,
   type RateRule,
   type RateRules,
   rateRules,
 } from "../services/rate-limit/index.ts";
+import { ipLimitKey } from "../services/rate-limit/ip-key.ts";
 
 /** Without CF-Connecting-IP (only when running locally) every caller shares this one key. */
 export const LOCAL_CLIENT_KEY = "local";
 
-/** The client's key for per-IP limits: CF-Connecting-IP only; X-Forwarded-For is never trusted. */
-export const clientIpKey = (c: Context) => `ip:${c.req.header("CF-Connecting-IP") ?? LOCAL_CLIENT_KEY}`;
+/**
+ * The client's key for per-IP limits: CF-Connecting-IP only (X-Forwarded-For is never trusted),
+ * IPv6 counted by its /64 (see ipLimitKey).
+ */
+export const clientIpKey = (c: Context) => {
+  const ip = c.req.header("CF-Connecting-IP");
+  return `ip:${ip === undefined ? LOCAL_CLIENT_KEY : ipLimitKey(ip)}`;
+};
 
 const secondsUntil = (epochMs: number) => Math.max(0, Math.ceil((epochMs - Date.now()) / 1000));
 
@@ -31,6 +39,13 @@ export const rateLimited = (r: RateLimitResult) =>
     headers: { ...limitHeaders(r), "Retry-After": String(Math.max(1, secondsUntil(r.reset))) },
   });
 
+/** 503 when no limiter can decide: a rule that guards credentials never lets a request through uncounted. */
+export const rateLimiterUnavailable = () =>
+  new ApiError(503, "rate_limiter_unavailable", {
+    detail: "Rate limiting is temporarily unavailable; try again shortly.",
+    headers: { "Retry-After": "5" },
+  });
+
 /** Remembers the most restrictive result of this request, for the response headers. */
 function remember(c: Context<AppBindings>, r: RateLimitResult) {
   const seen = c.get("rateLimit");
@@ -38,7 +53,8 @@ function remember(c: Context<AppBindings>, r: RateLimitResult) {
 }
 
 /**
- * Counts one request against `rule` for `key`; throws the 429 problem when over the limit.
+ * Counts one request against `rule` for `key`; throws the 429 problem when over the limit, the 503
+ * `rate_limiter_unavailable` when neither Redis nor the rule's fallback can decide.
  * A no-op when RATE_LIMIT_ENABLED is false.
  */
 export async function enforceRateLimit(
@@ -51,7 +67,13 @@ export async function enforceRateLimit(
   if (!config.RATE_LIMIT_ENABLED) return;
   const limiter = getRateLimiter(config);
   const rule = pick(rateRules(config));
-  const result = mode === "count" ? await limiter.limit(rule, key) : await limiter.peek(rule, key);
+  let result: RateLimitResult;
+  try {
+    result = mode === "count" ? await limiter.limit(rule, key) : await limiter.peek(rule, key);
+  } catch (err) {
+    if (err instanceof RateLimiterUnavailableError) throw rateLimiterUnavailable();
+    throw err;
+  }
   remember(c, result);
   if (!result.success) throw rateLimited(result);
 }

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import type { Config } from "../env.ts";
+import { rateRules } from "./rate-limit/index.ts";
 
 export interface CleanupJob {
   name: string;
@@ -33,6 +34,18 @@ export const cleanupJobs: CleanupJob[] = [
       const result = await db.execute(sql`
         delete from security_events
         where created_at < now() - make_interval(days => ${config.SECURITY_EVENT_RETENTION_DAYS})`);
+      return result.rowCount ?? 0;
+    },
+  },
+  {
+    // Rows only exist for windows counted during a Redis outage; the table records no window length,
+    // so "ended" is measured with the longest window of any rule.
+    name: "purge-rate-limit-counters",
+    async run(db, config) {
+      const longest = Math.max(...Object.values(rateRules(config)).map((rule) => rule.windowSeconds));
+      const result = await db.execute(sql`
+        delete from rate_limit_counters
+        where window_start < now() - interval '1 day' - make_interval(secs => ${longest})`);
       return result.rowCount ?? 0;
     },
   },

@@ -26,7 +26,7 @@ const registerConfig = (path: string, operationId: string) =>
     responses: {
       201: { description: "The new user.", content: jsonContent(UserSchema) },
       409: { $ref: "#/components/responses/Conflict" },
-      ...problems(...BODY_PROBLEMS, ...COMMON_PROBLEMS),
+      ...problems(...BODY_PROBLEMS, ...COMMON_PROBLEMS, "ServiceUnavailable"),
     },
   });
 export const register = registerConfig("/api/v1/auth/register", "register");
@@ -55,7 +55,7 @@ const loginConfig = (path: string, operationId: string) =>
     },
     responses: {
       200: { description: "A token pair.", content: jsonContent(TokenPairSchema) },
-      ...problems("Unauthorized", ...BODY_PROBLEMS, ...COMMON_PROBLEMS),
+      ...problems("Unauthorized", ...BODY_PROBLEMS, ...COMMON_PROBLEMS, "ServiceUnavailable"),
     },
   });
 export const login = loginConfig("/api/v1/auth/login", "login");

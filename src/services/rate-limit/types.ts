@@ -1,8 +1,15 @@
+/**
+ * Where a rule is counted while Redis fails: `memory` per isolate (good enough for coarse abuse
+ * limits), `database` in Postgres, shared by every isolate (for the rules that guard credentials).
+ */
+export type RateFallback = "memory" | "database";
+
 /** A named limit: at most `limit` requests per `windowSeconds` (sliding window) per key. */
 export interface RateRule {
   name: string;
   limit: number;
   windowSeconds: number;
+  fallback: RateFallback;
 }
 
 export interface RateLimitResult {
@@ -28,4 +35,9 @@ export interface RateLimiter {
   /** Looks without counting. */
   peek(rule: RateRule, key: string): Promise<RateLimitResult>;
   status(): Promise<RedisStatus>;
+}
+
+/** No limiter could decide (Redis and the database fallback both failed): the request must be refused. */
+export class RateLimiterUnavailableError extends Error {
+  override name = "RateLimiterUnavailableError";
 }

@@ -2,13 +2,10 @@ import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
 import type { Logger } from "../../lib/logger.ts";
 import { withTimeout } from "../../lib/timeout.ts";
-import type { MemoryRateLimiter } from "./memory.ts";
 import type { RateLimiter, RateLimitResult, RateRule, RedisStatus } from "./types.ts";
 
 /** Blocks identifiers that already hit a limit without asking Redis again (module scope: per isolate). */
 const ephemeralCache = new Map<string, number>();
-/** Warn once per isolate that the fallback is in use. */
-let warned = false;
 /** After a failure, skip Redis for this long instead of paying the timeout on every request. */
 const RETRY_AFTER_FAILURE_MS = 5_000;
 
@@ -16,19 +13,24 @@ export interface UpstashLimiterOptions {
   url: string;
   token: string;
   timeoutMs: number;
-  fallback: MemoryRateLimiter;
+  /** Decides `memory` rules while Redis fails (per isolate). */
+  memory: RateLimiter;
+  /** Decides `database` rules while Redis fails (shared by every isolate; throws when it fails too). */
+  database: RateLimiter;
   logger: Logger;
 }
 
 /**
  * Sliding-window limits in Redis over Upstash's REST API, shared by every edge location. When Redis
- * fails or is slower than `timeoutMs`, the in-memory limiter decides instead: limits fail closed to
- * the local limiter, never open.
+ * fails or is slower than `timeoutMs`, each rule's declared fallback decides instead: limits fail
+ * closed to it, never open. Every outage and every recovery is logged once, on the transition.
  */
 export class UpstashRateLimiter implements RateLimiter {
   private readonly redis: Redis;
   private readonly limiters = new Map<string, Ratelimit>();
   private failedAt = 0;
+  /** Whether the last Redis call failed: logs go out on the transitions only. */
+  private failing = false;
 
   constructor(private readonly options: UpstashLimiterOptions) {
     this.redis = new Redis({
@@ -68,36 +70,82 @@ export class UpstashRateLimiter implements RateLimiter {
     return Date.now() - this.failedAt < RETRY_AFTER_FAILURE_MS;
   }
 
-  private fail(err: unknown) {
+  private fallbackFor(rule: RateRule): RateLimiter {
+    return rule.fallback === "database" ? this.options.database : this.options.memory;
+  }
+
+  private fail(err: unknown, rule?: RateRule) {
     this.failedAt = Date.now();
-    if (!warned) {
-      warned = true;
-      this.options.logger.warn("redis unavailable: rate limits use the in-memory limiter", {
+    if (this.failing) return;
+    this.failing = true;
+    this.options.logger.warn("rate limiter: redis unavailable", {
+      error: err instanceof Error ? err.message : String(err),
+      rule: rule?.name,
+      fallback: "credential rules count in the database, the others in memory per isolate",
+      retry_after_ms: RETRY_AFTER_FAILURE_MS,
+    });
+  }
+
+  /**
+   * Redis answered a call that started at `startedAt`. Calls begun before the last failure are
+   * ignored, so a slow answer still in flight when Redis broke does not announce a false recovery.
+   */
+  private succeed(startedAt: number) {
+    if (!this.failing || startedAt < this.failedAt) return;
+    this.failing = false;
+    this.options.logger.info("rate limiter: redis recovered", {
+      outage_ended_after_ms: Date.now() - this.failedAt,
+    });
+  }
+
+  /** Asks Redis unless it failed within the backoff; otherwise, or when it fails now, the rule's fallback. */
+  private async decide(
+    rule: RateRule,
+    viaRedis: () => Promise<RateLimitResult>,
+    viaFallback: (fallback: RateLimiter) => Promise<RateLimitResult>,
+  ): Promise<RateLimitResult> {
+    if (!this.degraded()) {
+      const startedAt = Date.now();
+      try {
+        const result = await this.bounded(viaRedis());
+        this.succeed(startedAt);
+        return result;
+      } catch (err) {
+        this.fail(err, rule);
+      }
+    }
+    try {
+      return await viaFallback(this.fallbackFor(rule));
+    } catch (err) {
+      this.options.logger.error("rate limiter: fallback failed, refusing the request", {
+        rule: rule.name,
+        fallback: rule.fallback,
         error: err instanceof Error ? err.message : String(err),
       });
+      throw err;
     }
   }
 
   async limit(rule: RateRule, key: string): Promise<RateLimitResult> {
-    if (this.degraded()) return this.options.fallback.limit(rule, key);
-    try {
-      const r = await this.bounded(this.limiterFor(rule).limit(key));
-      return { success: r.success, limit: r.limit, remaining: r.remaining, reset: r.reset };
-    } catch (err) {
-      this.fail(err);
-      return this.options.fallback.limit(rule, key);
-    }
+    return this.decide(
+      rule,
+      async () => {
+        const r = await this.limiterFor(rule).limit(key);
+        return { success: r.success, limit: r.limit, remaining: r.remaining, reset: r.reset };
+      },
+      (fallback) => fallback.limit(rule, key),
+    );
   }
 
   async peek(rule: RateRule, key: string): Promise<RateLimitResult> {
-    if (this.degraded()) return this.options.fallback.peek(rule, key);
-    try {
-      const r = await this.bounded(this.limiterFor(rule).getRemaining(key));
-      return { success: r.remaining > 0, limit: rule.limit, remaining: r.remaining, reset: r.reset };
-    } catch (err) {
-      this.fail(err);
-      return this.options.fallback.peek(rule, key);
-    }
+    return this.decide(
+      rule,
+      async () => {
+        const r = await this.limiterFor(rule).getRemaining(key);
+        return { success: r.remaining > 0, limit: rule.limit, remaining: r.remaining, reset: r.reset };
+      },
+      (fallback) => fallback.peek(rule, key),
+    );
   }
 
   async status(): Promise<RedisStatus> {

@@ -1,18 +1,31 @@
 /**
- * One table of limiter behaviour, run against the in-memory backend always and against a real Redis
- * (Upstash REST protocol, through the gateway) whenever one answers.
+ * One table of limiter behaviour, run against the in-memory and database backends always and against
+ * a real Redis (Upstash REST protocol, through the gateway) whenever one answers.
  */
 import { describe, expect, it } from "vitest";
+import { getDb } from "../../../src/db/client.ts";
+import { loadConfig } from "../../../src/env.ts";
 import { createLogger } from "../../../src/lib/logger.ts";
+import { DatabaseRateLimiter } from "../../../src/services/rate-limit/database.ts";
 import { MemoryRateLimiter } from "../../../src/services/rate-limit/memory.ts";
-import type { RateLimiter } from "../../../src/services/rate-limit/types.ts";
+import type { RateLimiter, RateRule } from "../../../src/services/rate-limit/types.ts";
 import { UpstashRateLimiter } from "../../../src/services/rate-limit/upstash.ts";
 import { unique } from "../../helpers/factories.ts";
+import { testEnv } from "../../helpers/harness.ts";
 import { awayFromWindowEdge, redisAvailable, upstashEnv } from "../../helpers/redis.ts";
 
-const backends: [string, () => RateLimiter][] = [["memory", () => new MemoryRateLimiter()]];
+const backends: [string, () => RateLimiter][] = [
+  ["memory", () => new MemoryRateLimiter()],
+  ["database", () => new DatabaseRateLimiter(getDb(loadConfig(testEnv)))],
+];
 if (redisAvailable()) {
   const env = upstashEnv();
+  // A fallback that fails loudly: these tests must be decided by Redis itself.
+  const unusable: RateLimiter = {
+    limit: () => Promise.reject(new Error("fallback used")),
+    peek: () => Promise.reject(new Error("fallback used")),
+    status: () => Promise.reject(new Error("fallback used")),
+  };
   backends.push([
     "redis",
     () =>
@@ -20,18 +33,20 @@ if (redisAvailable()) {
         url: env.UPSTASH_REDIS_REST_URL as string,
         token: env.UPSTASH_REDIS_REST_TOKEN as string,
         timeoutMs: 2000,
-        // A fallback that fails loudly: these tests must be decided by Redis itself.
-        fallback: {
-          limit: () => Promise.reject(new Error("fallback used")),
-          peek: () => Promise.reject(new Error("fallback used")),
-        } as unknown as MemoryRateLimiter,
+        memory: unusable,
+        database: unusable,
         logger: createLogger("silent"),
       }),
   ]);
 }
 
 describe.each(backends)("limiter semantics: %s", (_name, make) => {
-  const rule = (limit: number, windowSeconds = 60) => ({ name: `t-${unique()}`, limit, windowSeconds });
+  const rule = (limit: number, windowSeconds = 60): RateRule => ({
+    name: `t-${unique()}`,
+    limit,
+    windowSeconds,
+    fallback: "database",
+  });
 
   it("allows exactly `limit` requests, counting down, then refuses", async () => {
     await awayFromWindowEdge(60);
@@ -94,7 +109,7 @@ describe("memory limiter sliding window (controlled clock)", () => {
   it("weighs the previous window by its remaining overlap, like Upstash's slidingWindow", async () => {
     let now = 1_000_000_040_000; // 20 s into a 60 s window (1_000_000_020_000 is a window start)
     const limiter = new MemoryRateLimiter(() => now);
-    const r = { name: "slide", limit: 10, windowSeconds: 60 };
+    const r: RateRule = { name: "slide", limit: 10, windowSeconds: 60, fallback: "memory" };
     for (let i = 0; i < 10; i++) expect((await limiter.limit(r, "k")).success).toBe(true);
     expect((await limiter.limit(r, "k")).success).toBe(false);
     now += 60_000; // next window, same offset: 2/3 of the previous window still overlaps -> 6 count
@@ -102,5 +117,21 @@ describe("memory limiter sliding window (controlled clock)", () => {
     expect(next.remaining).toBe(4);
     now += 120_000; // two windows later nothing counts
     expect((await limiter.peek(r, "k")).remaining).toBe(10);
+  });
+});
+
+describe("database limiter fixed window (controlled clock)", () => {
+  it("counts in the window the clock is in, and starts afresh in the next one", async () => {
+    let now = Date.UTC(2030, 0, 1, 12, 0, 20); // 20 s into a 60 s window
+    const limiter = new DatabaseRateLimiter(getDb(loadConfig(testEnv)), () => now);
+    const r: RateRule = { name: `fixed-${unique()}`, limit: 2, windowSeconds: 60, fallback: "database" };
+    expect((await limiter.limit(r, "k")).reset).toBe(Date.UTC(2030, 0, 1, 12, 1, 0));
+    expect((await limiter.limit(r, "k")).success).toBe(true);
+    expect((await limiter.limit(r, "k")).success).toBe(false);
+    now += 39_000; // still the same window
+    expect((await limiter.peek(r, "k")).success).toBe(false);
+    now += 2_000; // the next window: a fixed window forgets the previous one entirely
+    const next = await limiter.peek(r, "k");
+    expect(next).toMatchObject({ success: true, remaining: 2, reset: Date.UTC(2030, 0, 1, 12, 2, 0) });
   });
 });

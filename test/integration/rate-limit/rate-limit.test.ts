@@ -2,10 +2,13 @@
  * The rules as the API applies them, against the in-memory limiter and against a real Redis through
  * the gateway's Upstash REST emulation (whenever one answers; CI requires it).
  */
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { createScheduledController } from "cloudflare:test";
+import { afterAll, afterEach, describe, expect, inject, it, vi } from "vitest";
+import worker from "../../../src/index.ts";
 import { hashComputationCount } from "../../../src/services/password.ts";
+import { countRoundTrips, sql } from "../../helpers/db.ts";
 import { createUser, loginAs, unique } from "../../helpers/factories.ts";
-import { type ApiResponse, api, envWith, type TestEnv } from "../../helpers/harness.ts";
+import { type ApiResponse, api, envWith, type TestEnv, testEnv } from "../../helpers/harness.ts";
 import { awayFromWindowEdge, chaosRedis, randomIp, redisAvailable, upstashEnv } from "../../helpers/redis.ts";
 
 const backends: [string, (o?: Record<string, unknown>) => TestEnv][] = [
@@ -175,6 +178,43 @@ describe.each(backends)("rate-limit rules (%s)", (backend, makeEnv) => {
   });
 });
 
+/** A random /64 in the documentation range, and a random address inside it. */
+const randomV6Prefix = () =>
+  `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+const randomInterface = () =>
+  Array.from({ length: 4 }, () => Math.floor(Math.random() * 0xffff).toString(16)).join(":");
+
+describe("per-IP keys for IPv6 (one /64 is one client)", () => {
+  it("rotating through addresses of one /64 still gets 429 on the login rule; another /64 does not", async () => {
+    await awayFromWindowEdge(60);
+    const env = envWith({ RATE_LIMIT_ENABLED: "true" });
+    const prefix = randomV6Prefix();
+    const nobody = `nobody_${unique()}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const ip = i % 2 ? `${prefix.toUpperCase()}:${randomInterface()}` : `${prefix}:${randomInterface()}`;
+      statuses.push((await login(env, ip, { username: nobody, password: "wrong-password-x" })).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const neighbour = `${randomV6Prefix()}:${randomInterface()}`;
+    expect((await login(env, neighbour, { username: nobody, password: "wrong-password-x" })).status).toBe(
+      401,
+    );
+  });
+
+  it("an IPv4-mapped IPv6 address shares the IPv4 address's budget", async () => {
+    await awayFromWindowEdge(60);
+    const env = envWith({ RATE_LIMIT_ENABLED: "true", RATE_LIMIT_AUTH_PER_MINUTE: "2" });
+    const ip = randomIp();
+    const nobody = `nobody_${unique()}`;
+    expect((await login(env, ip, { username: nobody, password: "wrong-password-x" })).status).toBe(401);
+    expect(
+      (await login(env, `::ffff:${ip}`, { username: nobody, password: "wrong-password-x" })).status,
+    ).toBe(401);
+    expect429(await login(env, ip, { username: nobody, password: "wrong-password-x" }));
+  });
+});
+
 describe("failure behaviour", () => {
   it("without Upstash configured: in-memory limiter, /health says redis disabled", async () => {
     const res = await api("GET", "/health", {
@@ -210,7 +250,7 @@ describe("failure behaviour", () => {
         await chaosRedis(inject("redisUrl"));
       });
 
-      it("degrades to the in-memory limiter with no 500 and limits still enforced, then recovers", async () => {
+      it("degrades to the rules' fallbacks with no 500 and limits still enforced, then recovers", async () => {
         await awayFromWindowEdge(60);
         const nobody = `nobody_${unique()}`;
         const env = upstashEnv({ RATE_LIMIT_ENABLED: "true" }, { chaos: true });
@@ -245,21 +285,169 @@ describe("failure behaviour", () => {
         await chaosRedis(inject("redisUrl"), 1500);
         const env = upstashEnv({ RATE_LIMIT_ENABLED: "true", REDIS_TIMEOUT_MS: "200" }, { chaos: true });
         const ip = randomIp();
-        const started = Date.now();
+        // Counts the limiter's calls to Redis (the Upstash client fetches the chaos gateway's REST
+        // endpoint); a wall-clock bound on all six logins would also measure the database fallback.
+        const redisCalls: string[] = [];
+        const realFetch = globalThis.fetch;
+        const spy = vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+          const url = input instanceof Request ? input.url : String(input);
+          if (url.startsWith(`${inject("chaosGatewayUrl")}/upstash`)) redisCalls.push(url);
+          return realFetch(input, init);
+        });
         const statuses: number[] = [];
-        for (let i = 0; i < 6; i++) {
+        try {
+          const started = Date.now();
           statuses.push((await login(env, ip, { username: nobody, password: "wrong-password-x" })).status);
+          // The first call waits out REDIS_TIMEOUT_MS, not Redis's 1.5 s.
+          expect(Date.now() - started).toBeLessThan(1500);
+          for (let i = 0; i < 5; i++) {
+            statuses.push((await login(env, ip, { username: nobody, password: "wrong-password-x" })).status);
+          }
+        } finally {
+          spy.mockRestore();
         }
         expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
         // Only the first call waits out the timeout; then Redis is left alone for a while.
-        expect(Date.now() - started).toBeLessThan(1500);
+        expect(redisCalls).toHaveLength(1);
         const health = await api("GET", "/health", { env, headers: { "CF-Connecting-IP": randomIp() } });
         expect(health.status, health.dump).toBe(200);
         expect(health.body.redis).toBe("degraded");
         await chaosRedis(inject("redisUrl"));
       });
+
+      // Config, and with it the limiter and its in-memory fallback, is built once per env object:
+      // two env objects behave like two isolates of the same deployment.
+      const twoIsolates = (overrides: Record<string, unknown> = {}) =>
+        [1, 2].map(() => upstashEnv({ RATE_LIMIT_ENABLED: "true", ...overrides }, { chaos: true })) as [
+          TestEnv,
+          TestEnv,
+        ];
+
+      it("during an outage the login rule counts in the database, across isolates", async () => {
+        await awayFromWindowEdge(60);
+        const [a, b] = twoIsolates();
+        const nobody = `nobody_${unique()}`;
+        const ip = randomIp();
+        await chaosRedis("redis://127.0.0.1:9");
+        const statuses: number[] = [];
+        for (const env of [a, a, a, b, b, b])
+          statuses.push((await login(env, ip, { username: nobody, password: "wrong-password-x" })).status);
+        expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+        const [row] = await sql`select count from rate_limit_counters where key = ${`login:ip:${ip}`}`;
+        expect(row?.count).toBe(6);
+        await chaosRedis(inject("redisUrl"));
+      });
+
+      it("during an outage failed logins per account count across isolates and IPs", async () => {
+        await awayFromWindowEdge(900);
+        const [a, b] = twoIsolates({ RATE_LIMIT_FAILED_LOGINS: "3" });
+        const victim = await createUser();
+        await chaosRedis("redis://127.0.0.1:9");
+        for (const env of [a, b, a])
+          expect(
+            (await login(env, randomIp(), { username: victim.username, password: "guess-x" })).status,
+          ).toBe(401);
+        expect429(await login(b, randomIp(), { username: victim.username, password: victim.password }));
+        await chaosRedis(inject("redisUrl"));
+      });
+
+      it("during an outage the whole-API rule stays per isolate (in memory)", async () => {
+        await awayFromWindowEdge(60);
+        const [a, b] = twoIsolates({ RATE_LIMIT_IP_PER_MINUTE: "2" });
+        const headers = { "CF-Connecting-IP": randomIp() };
+        await chaosRedis("redis://127.0.0.1:9");
+        const statuses: number[] = [];
+        for (const env of [a, a, a, b]) statuses.push((await api("GET", "/", { env, headers })).status);
+        expect(statuses).toEqual([200, 200, 429, 200]);
+        await chaosRedis(inject("redisUrl"));
+      });
+
+      describe("logs", () => {
+        afterEach(() => {
+          vi.restoreAllMocks();
+        });
+
+        it("logs every outage and every recovery, on the transition", async () => {
+          const lines: { level: string; msg: string }[] = [];
+          for (const method of ["log", "warn", "error"] as const) {
+            vi.spyOn(console, method).mockImplementation((line: unknown) => {
+              if (typeof line === "string" && line.startsWith("{")) lines.push(JSON.parse(line));
+            });
+          }
+          const env = upstashEnv({ RATE_LIMIT_ENABLED: "true", LOG_LEVEL: "info" }, { chaos: true });
+          const request = () => api("GET", "/", { env, headers: { "CF-Connecting-IP": randomIp() } });
+          const limiterLines = () =>
+            lines.filter((l) => l.msg.startsWith("rate limiter: redis")).map((l) => `${l.level} ${l.msg}`);
+
+          expect((await request()).status).toBe(200);
+          await chaosRedis("redis://127.0.0.1:9");
+          for (let i = 0; i < 3; i++) expect((await request()).status).toBe(200);
+          await chaosRedis(inject("redisUrl"));
+          // Redis is left alone for 5 s after a failure; the first request after that finds it back.
+          await new Promise((resolve) => setTimeout(resolve, 5_100));
+          for (let i = 0; i < 3; i++) expect((await request()).status).toBe(200);
+          await chaosRedis("redis://127.0.0.1:9");
+          for (let i = 0; i < 3; i++) expect((await request()).status).toBe(200);
+          await chaosRedis(inject("redisUrl"));
+
+          expect(limiterLines()).toEqual([
+            "warn rate limiter: redis unavailable",
+            "info rate limiter: redis recovered",
+            "warn rate limiter: redis unavailable",
+          ]);
+          expect(lines.find((l) => l.msg === "rate limiter: redis unavailable")).toMatchObject({
+            rule: "ip",
+            retry_after_ms: 5000,
+          });
+        });
+      });
     },
   );
+
+  it("with Redis down and the database unreachable too, login and register answer 503 rate_limiter_unavailable", async () => {
+    const env = envWith({
+      RATE_LIMIT_ENABLED: "true",
+      UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9/upstash",
+      UPSTASH_REDIS_REST_TOKEN: "x",
+      DATABASE_URL: "postgres://postgres:postgres@127.0.0.1:9/auth_api",
+    });
+    const ip = randomIp();
+    const loginRes = await login(env, ip, { username: `nobody_${unique()}`, password: "wrong-password-x" });
+    const registerRes = await api("POST", "/api/v1/auth/register", {
+      json: { username: `u${unique()}`, email: `${unique()}@example.com`, password: "a-long-password-1" },
+      env,
+      headers: { "CF-Connecting-IP": ip },
+    });
+    for (const res of [loginRes, registerRes]) {
+      expect(res.status, res.dump).toBe(503);
+      expect(res.body.code).toBe("rate_limiter_unavailable");
+      expect(res.headers.get("Retry-After")).toBe("5");
+    }
+    // The whole-API rule still decides in memory: routes without a credential rule keep answering.
+    expect((await api("GET", "/", { env, headers: { "CF-Connecting-IP": ip } })).status).toBe(200);
+  });
+
+  it("the database fallback costs no round trip while Redis is healthy", async () => {
+    const user = await createUser();
+    const limited = (env: TestEnv, redisUrl: string) => ({
+      ...env,
+      RATE_LIMIT_ENABLED: "true",
+      UPSTASH_REDIS_REST_URL: redisUrl,
+      UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
+    });
+    const headers = { "CF-Connecting-IP": randomIp() };
+    if (redisAvailable()) {
+      const healthy = await countRoundTrips((env) =>
+        loginAs(user, { env: limited(env, `${inject("gatewayUrl")}/upstash`), headers }),
+      );
+      expect(healthy.sqlRequests).toBe(2);
+    }
+    // During an outage: + the login rule's upsert + the failed-login rule's look.
+    const outage = await countRoundTrips((env) =>
+      loginAs(user, { env: limited(env, "http://127.0.0.1:9/upstash"), headers }),
+    );
+    expect(outage.sqlRequests).toBe(4);
+  });
 });
 
 describe("client identity without CF-Connecting-IP (local development)", () => {
@@ -272,5 +460,23 @@ describe("client identity without CF-Connecting-IP (local development)", () => {
       statuses.push((await api("GET", "/", { env, headers: { "X-Forwarded-For": xff } })).status);
     }
     expect(statuses).toEqual([200, 200, 429]);
+  });
+});
+
+describe("cron: purge rate-limit counters", () => {
+  it("deletes counters whose window ended over a day ago, and keeps the rest", async () => {
+    const old = `purge-old:${unique()}`;
+    const recent = `purge-recent:${unique()}`;
+    // The longest window of any rule defaults to an hour (the e-mail rules).
+    await sql`insert into rate_limit_counters (key, window_start, count) values
+      (${old}, now() - interval '1 day' - interval '2 hours', 3),
+      (${recent}, now() - interval '1 day' - interval '30 minutes', 3)`;
+    await worker.scheduled(
+      createScheduledController({ cron: "*/5 * * * *" }),
+      testEnv,
+      {} as ExecutionContext,
+    );
+    const left = await sql`select key from rate_limit_counters where key in (${old}, ${recent})`;
+    expect(left.map((r) => r.key)).toEqual([recent]);
   });
 });
