@@ -10,6 +10,7 @@ import { ConfigError } from "./env.ts";
 import { authRouter } from "./features/auth/auth.index.ts";
 import { healthRouter } from "./features/health/health.index.ts";
 import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
+import { metricsRouter } from "./features/metrics/metrics.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
 import { describeError } from "./lib/error-log.ts";
 import { ApiError } from "./lib/errors.ts";
@@ -56,6 +57,7 @@ export function createApp(): AppOpenAPI {
   registerOpenApiComponents(app);
   app.route("/", metaRouter);
   app.route("/", healthRouter);
+  app.route("/", metricsRouter);
   app.route("/", authRouter);
   app.route("/", usersRouter);
 

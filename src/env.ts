@@ -73,6 +73,10 @@ const ConfigSchema = z
     APP_URL: z.url().optional(),
 
     METRICS_TOKEN: z.string().min(1).optional(),
+    /** At most one flush of an isolate's metric deltas to Redis per this many milliseconds. */
+    METRICS_FLUSH_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
+    /** The Redis hash that holds the totals (one per deployment sharing a Redis). */
+    METRICS_REDIS_KEY: z.string().min(1).default("metrics:v1"),
     STRIPE_SECRET_KEY: z.string().min(1).optional(),
     STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
   })

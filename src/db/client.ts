@@ -9,6 +9,7 @@
  * Locally (`LOCAL_DB_GATEWAY`), both drivers are pointed at the gateway in scripts/local, which speaks
  * Neon's HTTP and WebSocket protocols over a real PostgreSQL.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { neon, neonConfig, Pool } from "@neondatabase/serverless";
 import { drizzle as drizzleHttp, type NeonHttpDatabase } from "drizzle-orm/neon-http";
 import { drizzle as drizzleWs, type NeonDatabase } from "drizzle-orm/neon-serverless";
@@ -17,6 +18,31 @@ import * as schema from "./schema/index.ts";
 
 export type Db = NeonHttpDatabase<typeof schema>;
 export type TxDb = NeonDatabase<typeof schema>;
+
+/** Round trips of the request being served (see `countingRoundTrips`). */
+const roundTrips = new AsyncLocalStorage<{ count: number }>();
+
+// Every HTTP query of the request-path driver goes through this fetch, so it can be counted per
+// request without a client per request.
+neonConfig.fetchFunction = (input: RequestInfo | URL, init?: RequestInit) => {
+  const counter = roundTrips.getStore();
+  if (counter) counter.count++;
+  return fetch(input, init);
+};
+
+/**
+ * Runs `fn` while counting its database round trips (HTTP queries and WebSocket sessions).
+ *
+ * @example
+ * const { result, roundTrips } = await countingRoundTrips(() => next());
+ */
+export async function countingRoundTrips<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; roundTrips: number }> {
+  const counter = { count: 0 };
+  const result = await roundTrips.run(counter, fn);
+  return { result, roundTrips: counter.count };
+}
 
 let gatewayConfigured: string | undefined;
 
@@ -59,6 +85,8 @@ export async function withTransaction<T>(
   fn: (tx: Parameters<Parameters<TxDb["transaction"]>[0]>[0]) => Promise<T>,
 ): Promise<T> {
   configureNeon(config.LOCAL_DB_GATEWAY);
+  const counter = roundTrips.getStore();
+  if (counter) counter.count++;
   const pool = new Pool({ connectionString: config.DATABASE_URL });
   // When the server closes the WebSocket after Terminate, workerd reports "Network connection lost"
   // on the idle client; pg re-emits it on the pool, where an unheard 'error' would be uncaught.

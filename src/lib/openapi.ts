@@ -66,6 +66,11 @@ export function registerOpenApiComponents(app: OpenAPIHono<AppBindings>): void {
     bearerFormat: "JWT",
     description: "Access token from POST /api/v1/auth/login.",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "metricsToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "METRICS_TOKEN, when the deployment sets one (GET /metrics only).",
+  });
   app.openAPIRegistry.registerComponent("securitySchemes", "oauth2Password", {
     type: "oauth2",
     description: "OAuth2 password flow (form-encoded), so Swagger UI's Authorize button can log in.",

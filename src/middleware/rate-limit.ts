@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "../lib/errors.ts";
 import type { AppBindings } from "../lib/types.ts";
+import { count } from "../services/metrics/index.ts";
 import {
   getRateLimiter,
   RateLimiterUnavailableError,
@@ -75,7 +76,10 @@ export async function enforceRateLimit(
     throw err;
   }
   remember(c, result);
-  if (!result.success) throw rateLimited(result);
+  if (!result.success) {
+    count(config, "rate_limit_rejections_total", { rule: rule.name });
+    throw rateLimited(result);
+  }
 }
 
 /**

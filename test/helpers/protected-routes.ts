@@ -38,7 +38,10 @@ export async function protectedOperations(): Promise<ProtectedOperation[]> {
   const ops: ProtectedOperation[] = [];
   for (const [template, methods] of Object.entries(doc.paths as Json)) {
     for (const [method, op] of Object.entries(methods as Json) as [string, Json][]) {
-      if (!op.security || op.security.length === 0) continue;
+      // Protected: the bearer token is required (not only one of several options, e.g. /metrics).
+      const requirements = (op.security ?? []) as Json[];
+      const bearer = requirements.some((r) => "bearerAuth" in r);
+      if (!bearer || requirements.some((r) => Object.keys(r).length === 0)) continue;
       const media = op.requestBody?.content?.["application/json"] as Json | undefined;
       ops.push({
         method: method.toUpperCase(),

@@ -1,9 +1,11 @@
 import type { z } from "@hono/zod-openapi";
+import type { Config } from "../../env.ts";
 import { clientInfo } from "../../lib/client-info.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { zodFieldErrors } from "../../lib/router.ts";
 import type { AppRouteHandler } from "../../lib/types.ts";
 import { enforceRateLimit } from "../../middleware/rate-limit.ts";
+import { count } from "../../services/metrics/index.ts";
 import { publicJwks } from "../../services/tokens.ts";
 import { toUser } from "../users/users.schemas.ts";
 import type {
@@ -29,6 +31,21 @@ export const register: AppRouteHandler<RegisterRoute> = async (c) => {
   return c.json(toUser(user, c.get("config").APP_URL), 201);
 };
 
+/** Counts a login by outcome: success, failure (401), throttled (429) or error. */
+async function countOutcome<T>(config: Config, attempt: Promise<T>): Promise<T> {
+  try {
+    const result = await attempt;
+    count(config, "logins_total", { outcome: "success" });
+    return result;
+  } catch (err) {
+    const status = err instanceof ApiError ? err.status : 500;
+    count(config, "logins_total", {
+      outcome: status === 401 ? "failure" : status === 429 ? "throttled" : "error",
+    });
+    throw err;
+  }
+}
+
 export const login: AppRouteHandler<LoginRoute> = async (c) => {
   // JSON and form bodies are both declared; the one matching Content-Type was validated, and a
   // request with no body at all is validated here so it gets the same 422.
@@ -43,19 +60,22 @@ export const login: AppRouteHandler<LoginRoute> = async (c) => {
     });
   }
   const body = parsed.data;
-  const { pair } = await auth.login(
-    c.get("db"),
+  const { pair } = await countOutcome(
     c.get("config"),
-    {
-      identifier: (body.username ?? body.email) as string,
-      password: body.password,
-      rememberMe: body.remember_me ?? false,
-      client: clientInfo(c),
-    },
-    {
-      check: (key) => enforceRateLimit(c, (r) => r.failedLogin, key, "check"),
-      recordFailure: (key) => enforceRateLimit(c, (r) => r.failedLogin, key, "count").catch(() => {}),
-    },
+    auth.login(
+      c.get("db"),
+      c.get("config"),
+      {
+        identifier: (body.username ?? body.email) as string,
+        password: body.password,
+        rememberMe: body.remember_me ?? false,
+        client: clientInfo(c),
+      },
+      {
+        check: (key) => enforceRateLimit(c, (r) => r.failedLogin, key, "check"),
+        recordFailure: (key) => enforceRateLimit(c, (r) => r.failedLogin, key, "count").catch(() => {}),
+      },
+    ),
   );
   c.header("Cache-Control", "no-store");
   return c.json(pair, 200);

@@ -10,6 +10,7 @@ import type { UserRole } from "../../db/schema/users.ts";
 import type { Config } from "../../env.ts";
 import type { ClientInfo } from "../../lib/client-info.ts";
 import { ApiError, unauthorized } from "../../lib/errors.ts";
+import { count } from "../../services/metrics/index.ts";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "../../services/password.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
 import { hashToken, newRefreshToken, nextRefreshToken, signAccessToken } from "../../services/tokens.ts";
@@ -218,6 +219,7 @@ export async function refresh(
     )
     select id, user_id, role, refresh_hash, revoked_at, expires_in from upd`);
   const row = result.rows[0];
+  if (row && row.revoked_at !== null) count(config, "refresh_token_reuse_total");
   // Unknown, expired or revoked token, a replay (session now revoked), or a grace replay whose
   // successor has itself been rotated since: all the same 401.
   if (!row || row.revoked_at !== null || row.refresh_hash !== successorHash) {
