@@ -1,3 +1,4 @@
+export * from "./email.ts";
 export * from "./security-events.ts";
 export * from "./sessions.ts";
 export * from "./users.ts";

@@ -4,6 +4,7 @@ import { ApiError } from "../../lib/errors.ts";
 import { zodFieldErrors } from "../../lib/router.ts";
 import type { AppRouteHandler } from "../../lib/types.ts";
 import { enforceRateLimit } from "../../middleware/rate-limit.ts";
+import { enqueueEmail } from "../../services/outbox.ts";
 import { publicJwks } from "../../services/tokens.ts";
 import { toUser } from "../users/users.schemas.ts";
 import type {
@@ -20,12 +21,13 @@ import * as auth from "./auth.service.ts";
 
 export const register: AppRouteHandler<RegisterRoute> = async (c) => {
   const body = c.req.valid("json");
-  const user = await auth.registerUser(c.get("db"), {
+  const { user, emailId } = await auth.registerUser(c.get("db"), c.get("config"), {
     username: body.username,
     email: body.email,
     password: body.password,
     fullName: body.full_name ?? null,
   });
+  c.executionCtx.waitUntil(enqueueEmail(c.env.JOBS_QUEUE, emailId, c.get("logger")));
   return c.json(toUser(user, c.get("config").APP_URL), 201);
 };
 
