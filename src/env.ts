@@ -113,7 +113,11 @@ const ConfigSchema = z
       });
     }
     if (cfg.EMAIL_PROVIDER === "resend" && !cfg.RESEND_API_KEY) {
-      ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required when EMAIL_PROVIDER is resend" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["RESEND_API_KEY"],
+        message: "is required when EMAIL_PROVIDER is resend",
+      });
     }
     for (const problem of signingKeyProblems(cfg.JWT_PRIVATE_KEY, cfg.JWT_PUBLIC_KEYS)) {
       ctx.addIssue({ code: "custom", path: [problem.variable], message: problem.message });
