@@ -6,6 +6,11 @@
  * consumer (`worker.queue`) explicitly: see deliverQueued in mail.ts.
  */
 
+import { env } from "cloudflare:test";
+
+/** The real JOBS_QUEUE binding (miniflare's), for the tests that must go through it. */
+export const baseJobsQueue = (env as unknown as { JOBS_QUEUE: Queue }).JOBS_QUEUE;
+
 /** Records what the Worker puts on the queue (the `Queue` binding's send and sendBatch). */
 export class RecordingQueue {
   readonly bodies: unknown[] = [];
