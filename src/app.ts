@@ -8,6 +8,8 @@ import { secureHeaders } from "hono/secure-headers";
 import { version } from "../package.json";
 import { ConfigError } from "./env.ts";
 import { authRouter } from "./features/auth/auth.index.ts";
+import { devRouter } from "./features/dev/dev.index.ts";
+import { DEV_PATH_PREFIX, DEV_SCHEMAS } from "./features/dev/dev.routes.ts";
 import { healthRouter } from "./features/health/health.index.ts";
 import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
 import { metricsRouter } from "./features/metrics/metrics.index.ts";
@@ -60,32 +62,39 @@ export function createApp(): AppOpenAPI {
   app.route("/", metricsRouter);
   app.route("/", authRouter);
   app.route("/", usersRouter);
+  app.route("/", devRouter);
 
-  // Generated once per isolate (per APP_URL, which is the document's server).
+  // Generated once per isolate per (APP_URL, which is the document's server; whether dev routes show).
   const documents = new Map<string, unknown>();
   const serveDocument = (c: Context<AppBindings>) => {
     const appUrl = c.get("config").APP_URL.replace(/\/$/, "");
-    let document = documents.get(appUrl);
-    document ??= addStandardHeaders(
-      app.getOpenAPI31Document({
-        openapi: "3.1.0",
-        info: {
-          title: API_NAME,
-          version,
-          description:
-            "Authentication and user management at the edge. Errors are RFC 9457 problem details with a stable `code`.",
-          license: { name: "MIT", url: "https://opensource.org/licenses/MIT" },
-        },
-        servers: [{ url: appUrl, description: "This deployment (APP_URL)" }],
-        tags: [
-          { name: "Meta", description: "API information and documentation." },
-          { name: "Health", description: "Liveness and dependency status." },
-          { name: "Auth", description: "Registration, login, token refresh and logout." },
-          { name: "Users", description: "Accounts." },
-        ],
-      }),
+    const development = c.get("config").ENVIRONMENT === "development";
+    const key = `${development}|${appUrl}`;
+    let document = documents.get(key);
+    document ??= withoutDevRoutes(
+      addStandardHeaders(
+        app.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: {
+            title: API_NAME,
+            version,
+            description:
+              "Authentication and user management at the edge. Errors are RFC 9457 problem details with a stable `code`.",
+            license: { name: "MIT", url: "https://opensource.org/licenses/MIT" },
+          },
+          servers: [{ url: appUrl, description: "This deployment (APP_URL)" }],
+          tags: [
+            { name: "Meta", description: "API information and documentation." },
+            { name: "Health", description: "Liveness and dependency status." },
+            { name: "Auth", description: "Registration, login, token refresh and logout." },
+            { name: "Users", description: "Accounts." },
+            ...(development ? [{ name: "Dev", description: "Development helpers (development only)." }] : []),
+          ],
+        }),
+      ),
+      development,
     );
-    documents.set(appUrl, document);
+    documents.set(key, document);
     return c.json(document);
   };
   app.get(OPENAPI_PATH, serveDocument);
@@ -93,7 +102,9 @@ export function createApp(): AppOpenAPI {
 
   // Returned, not thrown: a throw here would skip the middleware that adds headers after next().
   app.notFound((c) => {
-    const allowed = allowedMethods(app, c.req.path);
+    // Outside development the dev paths do not exist, so no 405 may hint at them either.
+    const hidden = c.get("config")?.ENVIRONMENT !== "development" && c.req.path.startsWith(DEV_PATH_PREFIX);
+    const allowed = hidden ? [] : allowedMethods(app, c.req.path);
     if (allowed.length > 0) {
       return problemResponse(
         c,
@@ -125,6 +136,19 @@ export function createApp(): AppOpenAPI {
   });
 
   return app;
+}
+
+/** The document without the dev routes, unless `development` (they exist only there). */
+function withoutDevRoutes<T extends object>(document: T, development: boolean): T {
+  if (development) return document;
+  const doc = document as {
+    paths?: Record<string, unknown>;
+    components?: { schemas?: Record<string, unknown> };
+  };
+  for (const path of Object.keys(doc.paths ?? {}))
+    if (path.startsWith(DEV_PATH_PREFIX)) delete doc.paths?.[path];
+  for (const name of DEV_SCHEMAS) delete doc.components?.schemas?.[name];
+  return document;
 }
 
 /** Methods that some route answers for `path` (for 405 + Allow), computed from the app's own routes. */

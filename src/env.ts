@@ -69,6 +69,10 @@ const ConfigSchema = z
 
     EMAIL_PROVIDER: z.enum(["console", "resend"]).default("console"),
     EMAIL_FROM: z.string().default("no-reply@example.com"),
+    /** Resend API key; required when EMAIL_PROVIDER is resend. */
+    RESEND_API_KEY: z.string().min(1).optional(),
+    /** Attempts at sending one e-mail before its outbox row is marked failed. */
+    EMAIL_MAX_ATTEMPTS: count.default(5),
     /** Public base URL of this deployment (links in e-mails, avatar URLs); required outside development and test. */
     APP_URL: z.url().optional(),
 
@@ -110,6 +114,13 @@ const ConfigSchema = z
         code: "custom",
         path: ["APP_URL"],
         message: "must be an https:// URL outside development and test",
+      });
+    }
+    if (cfg.EMAIL_PROVIDER === "resend" && !cfg.RESEND_API_KEY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["RESEND_API_KEY"],
+        message: "is required when EMAIL_PROVIDER is resend",
       });
     }
     for (const problem of signingKeyProblems(cfg.JWT_PRIVATE_KEY, cfg.JWT_PUBLIC_KEYS)) {

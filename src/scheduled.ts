@@ -3,7 +3,7 @@ import { loadConfig } from "./env.ts";
 import { createLogger } from "./lib/logger.ts";
 import { cleanupJobs } from "./services/cleanup.ts";
 
-/** Cron trigger: runs the clean-up jobs in order; one failing does not stop the others. */
+/** Cron trigger: runs the clean-up and re-drive jobs in order; one failing does not stop the others. */
 export async function handleScheduled(
   controller: ScheduledController,
   env: Env,
@@ -14,7 +14,7 @@ export async function handleScheduled(
   const db = getDb(config);
   for (const job of cleanupJobs) {
     try {
-      const affected = await job.run(db, config);
+      const affected = await job.run(db, config, env);
       logger.info("scheduled job done", { job: job.name, affected });
     } catch (err) {
       logger.error("scheduled job failed", { job: job.name, error: String(err) });

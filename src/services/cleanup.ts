@@ -1,13 +1,20 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import type { Config } from "../env.ts";
+import { redriveEmails } from "./outbox.ts";
 import { rateRules } from "./rate-limit/index.ts";
 
 export interface CleanupJob {
   name: string;
-  /** Returns how many rows it touched. */
-  run(db: Db, config: Config): Promise<number>;
+  /** Returns how many rows it touched. `env` gives jobs the bindings (the queue, for re-drives). */
+  run(db: Db, config: Config, env: Env): Promise<number>;
 }
+
+/**
+ * Sent and failed e-mails are kept this long (the dev mailbox reads them; support may look), then
+ * deleted: their bodies hold one-time links, dead by then but no reason to keep.
+ */
+export const EMAIL_RETENTION_DAYS = 7;
 
 /**
  * Sessions stay a while after they end so "logged-in devices" and replay detection have history;
@@ -46,6 +53,31 @@ export const cleanupJobs: CleanupJob[] = [
       const result = await db.execute(sql`
         delete from rate_limit_counters
         where window_start < now() - interval '1 day' - make_interval(secs => ${longest})`);
+      return result.rowCount ?? 0;
+    },
+  },
+  {
+    // Lost queue messages and crashed consumers: see services/outbox.ts.
+    name: "redrive-email-outbox",
+    run: (db, config, env) => redriveEmails(db, config, env.JOBS_QUEUE),
+  },
+  {
+    // Used or expired one-time tokens can never be consumed again; a day's grace keeps them for support.
+    name: "purge-one-time-tokens",
+    async run(db) {
+      const result = await db.execute(sql`
+        delete from one_time_tokens
+        where expires_at < now() - interval '1 day' or used_at < now() - interval '1 day'`);
+      return result.rowCount ?? 0;
+    },
+  },
+  {
+    name: "purge-old-emails",
+    async run(db) {
+      const result = await db.execute(sql`
+        delete from email_outbox
+        where status in ('sent', 'failed')
+          and created_at < now() - make_interval(days => ${EMAIL_RETENTION_DAYS})`);
       return result.rowCount ?? 0;
     },
   },

@@ -10,14 +10,19 @@ import { env as baseEnv, createExecutionContext, waitOnExecutionContext } from "
 import { inject } from "vitest";
 import worker from "../../src/index.ts";
 import { Contract } from "./contract.ts";
+import { jobsQueue } from "./queue.ts";
 
 export type TestEnv = Env & Record<string, unknown>;
 
-/** The Worker's env for tests: wrangler bindings + test vars + the throw-away database. */
+/**
+ * The Worker's env for tests: wrangler bindings + test vars + the throw-away database, and the jobs
+ * queue as a recorder (see queue.ts: miniflare's own delivery cannot reach the test database).
+ */
 export const testEnv: TestEnv = {
   ...(baseEnv as TestEnv),
   DATABASE_URL: inject("databaseUrl"),
   LOCAL_DB_GATEWAY: inject("gatewayUrl"),
+  JOBS_QUEUE: jobsQueue as unknown as Queue,
 };
 
 /** A copy of the test env with some values changed (config is parsed once per env object). */

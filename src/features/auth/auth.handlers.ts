@@ -4,8 +4,9 @@ import { clientInfo } from "../../lib/client-info.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { zodFieldErrors } from "../../lib/router.ts";
 import type { AppRouteHandler } from "../../lib/types.ts";
-import { enforceRateLimit } from "../../middleware/rate-limit.ts";
+import { clientIpKey, enforceRateLimit } from "../../middleware/rate-limit.ts";
 import { count } from "../../services/metrics/index.ts";
+import { enqueueEmail } from "../../services/outbox.ts";
 import { publicJwks } from "../../services/tokens.ts";
 import { toUser } from "../users/users.schemas.ts";
 import type {
@@ -14,20 +15,27 @@ import type {
   LoginRoute,
   LogoutAllRoute,
   LogoutRoute,
+  PasswordResetConfirmRoute,
+  PasswordResetRequestRoute,
   RefreshRoute,
   RegisterRoute,
+  ResendVerificationRoute,
+  VerifyEmailLinkRoute,
+  VerifyEmailRoute,
 } from "./auth.routes.ts";
 import { type JwksSchema, LoginBody } from "./auth.schemas.ts";
 import * as auth from "./auth.service.ts";
+import * as emailFlows from "./email-flows.service.ts";
 
 export const register: AppRouteHandler<RegisterRoute> = async (c) => {
   const body = c.req.valid("json");
-  const user = await auth.registerUser(c.get("db"), {
+  const { user, emailId } = await auth.registerUser(c.get("db"), c.get("config"), {
     username: body.username,
     email: body.email,
     password: body.password,
     fullName: body.full_name ?? null,
   });
+  c.executionCtx.waitUntil(enqueueEmail(c.env.JOBS_QUEUE, emailId, c.get("logger")));
   return c.json(toUser(user, c.get("config").APP_URL), 201);
 };
 
@@ -117,4 +125,45 @@ export const jwks: AppRouteHandler<JwksRoute> = async (c) => {
   c.header("Cache-Control", "public, max-age=300");
   // jose's JWK type is open-ended; the published keys carry only the members JwksSchema allows.
   return c.json((await publicJwks(c.get("config"))) as z.infer<typeof JwksSchema>, 200);
+};
+
+const VERIFIED = "The e-mail address is verified.";
+
+export const verifyEmailLink: AppRouteHandler<VerifyEmailLinkRoute> = async (c) => {
+  await emailFlows.verifyEmail(c.get("db"), c.req.valid("param").token, clientInfo(c));
+  return c.json({ detail: VERIFIED }, 200);
+};
+
+export const verifyEmail: AppRouteHandler<VerifyEmailRoute> = async (c) => {
+  await emailFlows.verifyEmail(c.get("db"), c.req.valid("json").token, clientInfo(c));
+  return c.json({ detail: VERIFIED }, 200);
+};
+
+export const resendVerification: AppRouteHandler<ResendVerificationRoute> = async (c) => {
+  const gate = c.get("gate");
+  await enforceRateLimit(c, (r) => r.emailByIp, clientIpKey(c));
+  // Per account: the address is the account's, and the token's subject names it without a query.
+  await enforceRateLimit(c, (r) => r.emailByAddress, `user:${gate.tokenUserId}`);
+  const emailId = await emailFlows.resendVerification(c.get("db"), c.get("config"), gate);
+  if (emailId) c.executionCtx.waitUntil(enqueueEmail(c.env.JOBS_QUEUE, emailId, c.get("logger")));
+  return c.json({ detail: "If the address is not verified yet, a new link is on its way." }, 202);
+};
+
+export const passwordResetRequest: AppRouteHandler<PasswordResetRequestRoute> = async (c) => {
+  const { email } = c.req.valid("json");
+  await enforceRateLimit(c, (r) => r.emailByAddress, `email:${email.toLowerCase()}`);
+  const emailId = await emailFlows.requestPasswordReset(c.get("db"), c.get("config"), email);
+  // Queued after the answer is decided and without waiting, so its timing says nothing either.
+  if (emailId) c.executionCtx.waitUntil(enqueueEmail(c.env.JOBS_QUEUE, emailId, c.get("logger")));
+  return c.json({ detail: "If an account has this address, a reset link is on its way." }, 202);
+};
+
+export const passwordResetConfirm: AppRouteHandler<PasswordResetConfirmRoute> = async (c) => {
+  const body = c.req.valid("json");
+  await emailFlows.confirmPasswordReset(
+    c.get("db"),
+    { token: body.token, newPassword: body.new_password },
+    clientInfo(c),
+  );
+  return c.json({ detail: "Password changed; every session has ended." }, 200);
 };

@@ -12,4 +12,9 @@ export const authRouter = createRouter()
   .openapi(routes.logoutAll, handlers.logoutAll)
   .openapi(routes.changePassword, handlers.changePassword)
   .openapi(routes.jwks, handlers.jwks)
-  .openapi(routes.jwksWellKnown, handlers.jwks);
+  .openapi(routes.jwksWellKnown, handlers.jwks)
+  .openapi(routes.verifyEmailLink, handlers.verifyEmailLink)
+  .openapi(routes.verifyEmail, handlers.verifyEmail)
+  .openapi(routes.resendVerification, handlers.resendVerification)
+  .openapi(routes.passwordResetRequest, handlers.passwordResetRequest)
+  .openapi(routes.passwordResetConfirm, handlers.passwordResetConfirm);

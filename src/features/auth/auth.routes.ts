@@ -8,9 +8,13 @@ import {
   JwksSchema,
   LoginBody,
   MessageSchema,
+  PasswordResetConfirmBody,
+  PasswordResetRequestBody,
   RefreshBody,
   RegisterBody,
   TokenPairSchema,
+  VerifyEmailBody,
+  VerifyEmailParams,
 } from "./auth.schemas.ts";
 
 const registerConfig = (path: string, operationId: string) =>
@@ -143,3 +147,88 @@ const jwksConfig = (path: string, operationId: string) =>
 export const jwks = jwksConfig("/api/v1/auth/jwks.json", "getJwks");
 export const jwksWellKnown = jwksConfig("/.well-known/jwks.json", "getJwksWellKnown");
 export type JwksRoute = typeof jwks;
+
+const verifyResponses = {
+  200: { description: "The address is verified.", content: jsonContent(MessageSchema) },
+};
+const verifyDescription =
+  "Single use; the token lives 24 hours and counts only while the address it was sent to is still the account's. An unknown, used, expired or other-purpose token is 400 `invalid_token`.";
+
+export const verifyEmailLink = createRoute({
+  method: "get",
+  path: "/api/v1/auth/verify/{token}",
+  operationId: "verifyEmailLink",
+  tags: ["Auth"],
+  summary: "Verify an e-mail address (the link in the verification e-mail)",
+  description: verifyDescription,
+  security: [],
+  request: { params: VerifyEmailParams },
+  responses: { ...problems("BadRequest", "UnprocessableContent", ...COMMON_PROBLEMS), ...verifyResponses },
+});
+export type VerifyEmailLinkRoute = typeof verifyEmailLink;
+
+export const verifyEmail = createRoute({
+  method: "post",
+  path: "/api/v1/auth/verify-email",
+  operationId: "verifyEmail",
+  tags: ["Auth"],
+  summary: "Verify an e-mail address with the token from the verification e-mail",
+  description: verifyDescription,
+  security: [],
+  request: { body: { required: true, content: jsonContent(VerifyEmailBody) } },
+  responses: { ...problems(...BODY_PROBLEMS, ...COMMON_PROBLEMS), ...verifyResponses },
+});
+export type VerifyEmailRoute = typeof verifyEmail;
+
+export const resendVerification = protectedRoute(
+  { session: "in-statement" },
+  {
+    method: "post",
+    path: "/api/v1/auth/verify-email/resend",
+    operationId: "resendVerificationEmail",
+    tags: ["Auth"],
+    summary: "Send the verification e-mail again",
+    description:
+      "202 whether or not a message was sent: nothing is sent when the address is already verified. Limited per IP and per account (RATE_LIMIT_EMAIL_PER_HOUR).",
+    responses: {
+      202: { description: "Accepted.", content: jsonContent(MessageSchema) },
+      ...problems(...COMMON_PROBLEMS),
+    },
+  },
+);
+export type ResendVerificationRoute = typeof resendVerification;
+
+export const passwordResetRequest = createRoute({
+  method: "post",
+  path: "/api/v1/auth/password-reset/request",
+  operationId: "requestPasswordReset",
+  tags: ["Auth"],
+  summary: "E-mail a password-reset link",
+  description:
+    "Always 202 with the same body: the answer never says whether an account has this address. Limited per IP and per address (RATE_LIMIT_EMAIL_PER_HOUR).",
+  security: [],
+  middleware: [rateLimitByIp((r) => r.emailByIp)] as const,
+  request: { body: { required: true, content: jsonContent(PasswordResetRequestBody) } },
+  responses: {
+    202: { description: "Accepted.", content: jsonContent(MessageSchema) },
+    ...problems(...BODY_PROBLEMS, ...COMMON_PROBLEMS),
+  },
+});
+export type PasswordResetRequestRoute = typeof passwordResetRequest;
+
+export const passwordResetConfirm = createRoute({
+  method: "post",
+  path: "/api/v1/auth/password-reset/confirm",
+  operationId: "confirmPasswordReset",
+  tags: ["Auth"],
+  summary: "Set a new password with the token from the reset e-mail; ends every session",
+  description:
+    "The token is single use and lives 1 hour; an unknown, used, expired or other-purpose token is 400 `invalid_token`. The new password follows the registration policy (422 otherwise).",
+  security: [],
+  request: { body: { required: true, content: jsonContent(PasswordResetConfirmBody) } },
+  responses: {
+    200: { description: "Password changed; every session ended.", content: jsonContent(MessageSchema) },
+    ...problems(...BODY_PROBLEMS, ...COMMON_PROBLEMS),
+  },
+});
+export type PasswordResetConfirmRoute = typeof passwordResetConfirm;

@@ -98,3 +98,34 @@ export const JwksSchema = z
   .object({ keys: z.array(PublicJwkSchema) })
   .strict()
   .openapi("JWKS", { description: "JSON Web Key Set (RFC 7517) of public keys only." });
+
+/** A one-time token from an e-mail link (base64url, 43 characters when issued by this API). */
+export const OneTimeToken = z
+  .string()
+  .min(1)
+  .max(512)
+  .openapi({ example: "q3Jx0c8mH7pQ2nB5vW9kL1sD4fG6hJ8aZ0xC2vB4nM6" });
+
+export const VerifyEmailBody = z
+  .object({ token: OneTimeToken })
+  .strict()
+  .openapi("VerifyEmailRequest", { example: { token: "q3Jx0c8mH7pQ2nB5vW9kL1sD4fG6hJ8aZ0xC2vB4nM6" } });
+
+export const VerifyEmailParams = z.object({
+  token: OneTimeToken.openapi({ param: { name: "token", in: "path" } }),
+});
+
+export const PasswordResetRequestBody = z
+  .object({ email: Email })
+  .strict()
+  .openapi("PasswordResetRequest", { example: { email: "jane@example.com" } });
+
+export const PasswordResetConfirmBody = z
+  .object({ token: OneTimeToken, new_password: NewPassword })
+  .strict()
+  .openapi("PasswordResetConfirmRequest", {
+    example: {
+      token: "q3Jx0c8mH7pQ2nB5vW9kL1sD4fG6hJ8aZ0xC2vB4nM6",
+      new_password: "a-new-long-passphrase-7",
+    },
+  });

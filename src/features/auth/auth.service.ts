@@ -10,11 +10,13 @@ import type { UserRole } from "../../db/schema/users.ts";
 import type { Config } from "../../env.ts";
 import type { ClientInfo } from "../../lib/client-info.ts";
 import { ApiError, unauthorized } from "../../lib/errors.ts";
+import { verifyEmailMessage } from "../../services/mailer/templates.ts";
 import { count } from "../../services/metrics/index.ts";
+import { prepareTokenEmail, tokenEmailCtes } from "../../services/outbox.ts";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "../../services/password.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
 import { hashToken, newRefreshToken, nextRefreshToken, signAccessToken } from "../../services/tokens.ts";
-import type { UserRecord } from "../users/users.schemas.ts";
+import { type UserRecord, userFromSqlRow } from "../users/users.schemas.ts";
 
 export interface TokenPair {
   access_token: string;
@@ -34,19 +36,30 @@ export interface RegisterInput {
 }
 
 /**
- * Creates an account. The password is hashed before the insert whether or not the names are free,
- * and the 409 does not say which one is taken, so neither the answer nor its timing tells.
+ * Creates an account and its verification e-mail (token + outbox row) in one statement, so an
+ * account never exists without the message that lets it verify. The password is hashed before the
+ * insert whether or not the names are free, and the 409 does not say which one is taken, so neither
+ * the answer nor its timing tells. Returns the user and the outbox row to queue.
  */
-export async function registerUser(db: Db, input: RegisterInput): Promise<UserRecord> {
+export async function registerUser(
+  db: Db,
+  config: Config,
+  input: RegisterInput,
+): Promise<{ user: UserRecord; emailId: string }> {
   const passwordHash = await hashPassword(input.password);
-  const [user] = await db
-    .insert(users)
-    .values({ username: input.username, email: input.email, passwordHash, fullName: input.fullName ?? null })
-    .onConflictDoNothing()
-    .returning();
-  if (!user)
+  const mail = await prepareTokenEmail("verify_email", (token) => verifyEmailMessage(config.APP_URL, token));
+  const result = await db.execute(sql`
+    with u as (
+      insert into users (username, email, password_hash, full_name)
+      values (${input.username}, ${input.email}, ${passwordHash}, ${input.fullName ?? null})
+      on conflict do nothing
+      returning *
+    ), ${tokenEmailCtes(mail, sql`u`)}
+    select * from u`);
+  const row = result.rows[0];
+  if (!row)
     throw new ApiError(409, "account_exists", { detail: "That username or e-mail is already registered." });
-  return user;
+  return { user: userFromSqlRow(row), emailId: mail.outboxId };
 }
 
 /**

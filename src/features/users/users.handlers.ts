@@ -1,5 +1,6 @@
 import { clientInfo } from "../../lib/client-info.ts";
 import type { AppRouteHandler } from "../../lib/types.ts";
+import { enqueueEmail } from "../../services/outbox.ts";
 import type { DeleteMeRoute, GetMeRoute, ListUsersRoute, UpdateMeRoute } from "./users.routes.ts";
 import { toUser } from "./users.schemas.ts";
 import * as users from "./users.service.ts";
@@ -11,7 +12,7 @@ export const getMe: AppRouteHandler<GetMeRoute> = async (c) => {
 
 export const updateMe: AppRouteHandler<UpdateMeRoute> = async (c) => {
   const body = c.req.valid("json");
-  const user = await users.updateMe(
+  const { user, emailId } = await users.updateMe(
     c.get("db"),
     c.get("gate"),
     {
@@ -21,7 +22,9 @@ export const updateMe: AppRouteHandler<UpdateMeRoute> = async (c) => {
       currentPassword: body.current_password,
     },
     clientInfo(c),
+    c.get("config").APP_URL,
   );
+  if (emailId) c.executionCtx.waitUntil(enqueueEmail(c.env.JOBS_QUEUE, emailId, c.get("logger")));
   return c.json(toUser(user, c.get("config").APP_URL), 200);
 };
 

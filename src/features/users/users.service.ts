@@ -9,6 +9,8 @@ import type { UserRole } from "../../db/schema/users.ts";
 import type { ClientInfo } from "../../lib/client-info.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { likePattern } from "../../lib/pagination.ts";
+import { verifyEmailMessage } from "../../services/mailer/templates.ts";
+import { prepareTokenEmail, tokenEmailCtes } from "../../services/outbox.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
 import { reauthenticate } from "../auth/auth.service.ts";
 import { type UserRecord, userFromSqlRow } from "./users.schemas.ts";
@@ -37,16 +39,18 @@ const isUniqueViolation = (err: unknown): boolean => {
 };
 
 /**
- * Updates the caller's profile in one statement; a changed e-mail is no longer verified and writes
- * an `email_changed` security event. An e-mail change first re-checks the current password (a
- * second round trip), so a stolen access token cannot move the account to another address.
+ * Updates the caller's profile in one statement; a changed e-mail is no longer verified, writes an
+ * `email_changed` security event and, in the same statement, a verification e-mail to the new
+ * address (returned as `emailId`, for the caller to queue). An e-mail change first re-checks the
+ * current password (a second round trip), so a stolen access token cannot move the account.
  */
 export async function updateMe(
   db: Db,
   gate: SessionGate,
   patch: MePatch,
   client: ClientInfo,
-): Promise<UserRecord> {
+  appUrl: string,
+): Promise<{ user: UserRecord; emailId: string | null }> {
   if (patch.email !== undefined) {
     if (patch.currentPassword === undefined) throw new Error("updateMe: an e-mail change needs the password");
     await reauthenticate(db, gate, patch.currentPassword);
@@ -60,6 +64,16 @@ export async function updateMe(
       sql`email_verified_at = case when lower(u.email) = lower(${patch.email}) then u.email_verified_at else null end`,
     );
   }
+  // Rendered either way; written only when the address really changes (not for a change of case).
+  const mail =
+    patch.email !== undefined
+      ? await prepareTokenEmail("verify_email", (token) => verifyEmailMessage(appUrl, token))
+      : undefined;
+  const mailCtes = mail
+    ? sql`, changed as (
+        select upd.id, upd.email from upd, old where lower(upd.email) <> lower(old.email)
+      ), ${tokenEmailCtes(mail, sql`changed`)}`
+    : sql``;
   try {
     const result = await db.execute(sql`
       with old as (select id, email from users where id = ${gate.userId}),
@@ -71,11 +85,14 @@ export async function updateMe(
         insert into security_events (user_id, type, ip, user_agent, metadata)
         select upd.id, 'email_changed', ${client.ip}, ${client.userAgent}, jsonb_build_object('from', old.email, 'to', upd.email)
         from upd, old where lower(upd.email) <> lower(old.email)
-      )
-      select * from upd`);
+      )${mailCtes}
+      select *, ${mail ? sql`(select count(*) from mail)::int` : sql`0`} as mail_queued from upd`);
     const row = result.rows[0];
     if (!row) throw gate.denied();
-    return userFromSqlRow(row);
+    return {
+      user: userFromSqlRow(row),
+      emailId: mail && Number(row.mail_queued) > 0 ? mail.outboxId : null,
+    };
   } catch (err) {
     if (isUniqueViolation(err)) {
       throw new ApiError(409, "account_exists", { detail: "That username or e-mail is already registered." });

@@ -94,9 +94,9 @@ export function exposition(
   for (const [key, value] of samples) {
     const family = familyOf(baseName(key), byName);
     if (!family) continue;
-    let list = families.get(family);
-    if (!list) families.set(family, (list = []));
+    const list = families.get(family) ?? [];
     list.push([key, value]);
+    families.set(family, list);
   }
   const lines = comments.map((c) => `# ${c.replace(/\n/g, " ")}`);
   for (const definition of definitions) {
