@@ -72,6 +72,9 @@ const ConfigSchema = z
     /** Public base URL of this deployment (links in e-mails, avatar URLs); required outside development and test. */
     APP_URL: z.url().optional(),
 
+    /** Runs a background task gets before it is marked FAILURE. */
+    TASK_MAX_ATTEMPTS: count.default(3),
+
     METRICS_TOKEN: z.string().min(1).optional(),
     STRIPE_SECRET_KEY: z.string().min(1).optional(),
     STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
