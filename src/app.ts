@@ -9,6 +9,7 @@ import { version } from "../package.json";
 import { ConfigError } from "./env.ts";
 import { authRouter } from "./features/auth/auth.index.ts";
 import { healthRouter } from "./features/health/health.index.ts";
+import { tasksRouter } from "./features/tasks/tasks.index.ts";
 import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
 import { describeError } from "./lib/error-log.ts";
@@ -58,6 +59,7 @@ export function createApp(): AppOpenAPI {
   app.route("/", healthRouter);
   app.route("/", authRouter);
   app.route("/", usersRouter);
+  app.route("/", tasksRouter);
 
   // Generated once per isolate (per APP_URL, which is the document's server).
   const documents = new Map<string, unknown>();
@@ -80,6 +82,7 @@ export function createApp(): AppOpenAPI {
           { name: "Health", description: "Liveness and dependency status." },
           { name: "Auth", description: "Registration, login, token refresh and logout." },
           { name: "Users", description: "Accounts." },
+          { name: "Tasks", description: "Background tasks, run on the jobs queue." },
         ],
       }),
     );

@@ -3,6 +3,7 @@
  */
 import { createApp } from "./app.ts";
 import { handleQueue } from "./queues/consumer.ts";
+import "./queues/jobs/index.ts";
 import type { JobMessage } from "./queues/messages.ts";
 import { handleScheduled } from "./scheduled.ts";
 

@@ -14,7 +14,7 @@ export async function handleScheduled(
   const db = getDb(config);
   for (const job of cleanupJobs) {
     try {
-      const affected = await job.run(db, config);
+      const affected = await job.run(db, config, env);
       logger.info("scheduled job done", { job: job.name, affected });
     } catch (err) {
       logger.error("scheduled job failed", { job: job.name, error: String(err) });

@@ -1,11 +1,12 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import type { Config } from "../env.ts";
+import { redriveTasks } from "../queues/jobs/task.ts";
 
 export interface CleanupJob {
   name: string;
-  /** Returns how many rows it touched. */
-  run(db: Db, config: Config): Promise<number>;
+  /** Returns how many rows it touched. `env` gives the jobs that re-drive work the queue. */
+  run(db: Db, config: Config, env: Env): Promise<number>;
 }
 
 /**
@@ -35,5 +36,10 @@ export const cleanupJobs: CleanupJob[] = [
         where created_at < now() - make_interval(days => ${config.SECURITY_EVENT_RETENTION_DAYS})`);
       return result.rowCount ?? 0;
     },
+  },
+  {
+    // Outbox re-drive: tasks a crash or a lost message left behind get their message again.
+    name: "redrive-tasks",
+    run: (db, config, env) => redriveTasks(db, config, env.JOBS_QUEUE),
   },
 ];

@@ -1,0 +1,2 @@
+/** Registers every job handler with the consumer (imported once, by the Worker entry). */
+import "./task.ts";
