@@ -13,11 +13,19 @@ import { Contract } from "./contract.ts";
 
 export type TestEnv = Env & Record<string, unknown>;
 
+/**
+ * Miniflare's local queue would hand messages to the consumer with wrangler's env, which has no test
+ * database (ConfigError, retried into the dead-letter queue). Tests deliver queue messages to the
+ * real consumer themselves (test/helpers/tasks.ts), so the default env's queue only accepts them.
+ */
+const acceptingQueue = { send: async () => {}, sendBatch: async () => {} };
+
 /** The Worker's env for tests: wrangler bindings + test vars + the throw-away database. */
 export const testEnv: TestEnv = {
   ...(baseEnv as TestEnv),
   DATABASE_URL: inject("databaseUrl"),
   LOCAL_DB_GATEWAY: inject("gatewayUrl"),
+  JOBS_QUEUE: acceptingQueue as unknown as Queue,
 };
 
 /** A copy of the test env with some values changed (config is parsed once per env object). */
