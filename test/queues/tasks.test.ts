@@ -42,7 +42,10 @@ describe("task job: runs a task from PENDING to SUCCESS", () => {
       { kind: "array", count: 6, types: { number: 1, string: 1, boolean: 1, null: 1, array: 1, object: 1 } },
     ],
     ["The quick  brown fox\njumps", { kind: "text", characters: 26, words: 5, lines: 2 }],
-    [{ a: 1, b: { c: [{ d: 2 }] } }, { kind: "object", keys: 2, total_keys: 4, depth: 4 }],
+    [
+      { a: 1, b: { c: [{ d: 2 }] } },
+      { kind: "object", keys: 2, total_keys: 4, depth: 4 },
+    ],
   ])("process_data %j gives %j", async (data, expected) => {
     const user = await createSignedInUser();
     const { id, sent } = await startTask(user, { type: "process_data", data });

@@ -1,4 +1,4 @@
 export * from "./security-events.ts";
 export * from "./sessions.ts";
-export * from "./users.ts";
 export * from "./tasks.ts";
+export * from "./users.ts";

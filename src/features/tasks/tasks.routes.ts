@@ -50,7 +50,7 @@ export const createTask = protectedRoute(
       "Writes the task (PENDING) and queues it; poll `Location` for its status.",
       "- `add`: `result` is the number `x + y`.",
       "- `long_running`: one step per second for `duration_seconds` (1..300), `progress` 0..100; `result` is `{seconds}`.",
-      "- `process_data`: `data` is an array (at most 10,000 items), an object or a string, at most 64 KiB of JSON. `result` by `kind`: an array of numbers gives `{kind: \"numbers\", count, sum, min, max, mean}` (min, max and mean null when empty); any other array `{kind: \"array\", count, types: {number, string, boolean, null, array, object}}`; a string `{kind: \"text\", characters, words, lines}`; an object `{kind: \"object\", keys, total_keys, depth}`.",
+      '- `process_data`: `data` is an array (at most 10,000 items), an object or a string, at most 64 KiB of JSON. `result` by `kind`: an array of numbers gives `{kind: "numbers", count, sum, min, max, mean}` (min, max and mean null when empty); any other array `{kind: "array", count, types: {number, string, boolean, null, array, object}}`; a string `{kind: "text", characters, words, lines}`; an object `{kind: "object", keys, total_keys, depth}`.',
       "A failing run is retried with backoff (status RETRY) and marked FAILURE after the configured attempts.",
     ].join("\n\n"),
     request: {

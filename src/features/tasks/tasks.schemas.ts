@@ -38,7 +38,10 @@ const ProcessData = z
   .union([z.array(z.unknown()).max(PROCESS_DATA_MAX_ITEMS), z.record(z.string(), z.unknown()), z.string()])
   .superRefine((data, ctx) => {
     if (new TextEncoder().encode(JSON.stringify(data)).length > PROCESS_DATA_MAX_BYTES)
-      ctx.addIssue({ code: "custom", message: `data must be at most ${PROCESS_DATA_MAX_BYTES} bytes of JSON` });
+      ctx.addIssue({
+        code: "custom",
+        message: `data must be at most ${PROCESS_DATA_MAX_BYTES} bytes of JSON`,
+      });
     else if (depthOf(data) > PROCESS_DATA_MAX_DEPTH)
       ctx.addIssue({ code: "custom", message: `data must nest at most ${PROCESS_DATA_MAX_DEPTH} levels` });
   })
@@ -106,7 +109,10 @@ export const ObjectStatsSchema = z
   .object({
     kind: z.literal("object"),
     keys: z.number().int().openapi({ description: "Top-level keys." }),
-    total_keys: z.number().int().openapi({ description: "Keys at every level (in nested objects and arrays)." }),
+    total_keys: z
+      .number()
+      .int()
+      .openapi({ description: "Keys at every level (in nested objects and arrays)." }),
     depth: z.number().int().openapi({ description: "Nesting depth; `{}` is 1." }),
   })
   .strict()
@@ -127,7 +133,10 @@ export const TaskResultSchema = z
     ObjectStatsSchema,
   ])
   .nullable()
-  .openapi({ description: "Set on SUCCESS: for add the number x + y; for long_running `{seconds}`; for process_data one of the *Stats shapes (by `kind`)." });
+  .openapi({
+    description:
+      "Set on SUCCESS: for add the number x + y; for long_running `{seconds}`; for process_data one of the *Stats shapes (by `kind`).",
+  });
 
 export type TaskResult = z.infer<typeof TaskResultSchema>;
 

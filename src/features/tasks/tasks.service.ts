@@ -94,7 +94,9 @@ export async function createTask(
 /** One round trip: the task, if the caller owns it or is an admin (else 404, never 403). */
 export async function getTask(db: Db, gate: SessionGate, id: string): Promise<TaskRow> {
   if (!UUID.test(id)) throw taskNotFound();
-  const result = await db.execute<TaskRow>(sql`select t.* from tasks t where t.id = ${id} and ${visibleTo(gate)}`);
+  const result = await db.execute<TaskRow>(
+    sql`select t.* from tasks t where t.id = ${id} and ${visibleTo(gate)}`,
+  );
   const row = result.rows[0];
   if (!row) throw gate.denied(taskNotFound());
   return row;
@@ -147,7 +149,9 @@ export async function revokeTask(db: Db, gate: SessionGate, id: string): Promise
   const row = result.rows[0];
   if (!row) throw gate.denied(taskNotFound());
   if (!row.revoked) {
-    throw new ApiError(409, "task_finished", { detail: "The task has already finished; it cannot be revoked." });
+    throw new ApiError(409, "task_finished", {
+      detail: "The task has already finished; it cannot be revoked.",
+    });
   }
   const { revoked: _, ...task } = row;
   return task;

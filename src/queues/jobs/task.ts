@@ -40,7 +40,15 @@ export interface TaskRunContext {
 /** Returned by an implementation that stopped because its task was revoked. */
 export const STOPPED = Symbol("stopped");
 
-type Implementation = (input: any, ctx: TaskRunContext) => Promise<TaskResult | typeof STOPPED>;
+/** A task's `input` column by type (the request body without `type`). */
+interface TaskInputs {
+  add: { x: number; y: number };
+  long_running: { duration_seconds: number };
+  process_data: { data: unknown };
+}
+type Implementations = {
+  [T in TaskType]: (input: TaskInputs[T], ctx: TaskRunContext) => Promise<TaskResult | typeof STOPPED>;
+};
 
 /** Milliseconds per long_running step (one step per second of `duration_seconds`). */
 export const LONG_RUNNING_STEP_MS = 1000;
@@ -49,13 +57,13 @@ export const LONG_RUNNING_STEP_MS = 1000;
  * The task implementations by type. Exported so a test can make one fail deterministically (by
  * replacing it, then restoring it) without any failure switch reachable from the public API.
  */
-export const taskImplementations: Record<TaskType, Implementation> = {
-  async add(input: { x: number; y: number }) {
+export const taskImplementations: Implementations = {
+  async add(input) {
     const sum = input.x + input.y;
     if (!Number.isFinite(sum)) throw new PermanentTaskError("x + y is not a finite number");
     return sum;
   },
-  async long_running(input: { duration_seconds: number }, ctx) {
+  async long_running(input, ctx) {
     const steps = input.duration_seconds;
     for (let step = 1; step <= steps; step++) {
       await ctx.sleep(LONG_RUNNING_STEP_MS);
@@ -63,7 +71,7 @@ export const taskImplementations: Record<TaskType, Implementation> = {
     }
     return { seconds: steps };
   },
-  async process_data(input: { data: unknown }) {
+  async process_data(input) {
     return dataStatistics(input.data);
   },
 };
@@ -163,7 +171,12 @@ export async function runTaskJob(job: JobMessage, env: Env): Promise<void> {
   };
   let outcome: TaskResult | typeof STOPPED;
   try {
-    outcome = await taskImplementations[task.type](task.input, ctx);
+    // The row's input was validated against the type's schema when the task was created.
+    const run = taskImplementations[task.type] as (
+      input: unknown,
+      ctx: TaskRunContext,
+    ) => ReturnType<Implementations[TaskType]>;
+    outcome = await run(task.input, ctx);
   } catch (err) {
     const permanent = err instanceof PermanentTaskError;
     const failed = await db.execute<{ status: string }>(sql`

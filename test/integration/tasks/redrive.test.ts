@@ -87,7 +87,10 @@ describe("nothing is lost: the cron trigger re-drives tasks", () => {
 
     expect(await fetchTask(user, stale)).toMatchObject({ status: "RETRY", attempts: 1 });
     const exhausted = await fetchTask(user, staleExhausted);
-    expect(exhausted).toMatchObject({ status: "FAILURE", error: "The worker stopped before the task finished." });
+    expect(exhausted).toMatchObject({
+      status: "FAILURE",
+      error: "The worker stopped before the task finished.",
+    });
     expect(exhausted.finished_at).not.toBeNull();
 
     await deliver([{ kind: "task", id: stale }]);

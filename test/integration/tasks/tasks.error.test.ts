@@ -24,7 +24,10 @@ describe("POST /api/v1/tasks: invalid requests are 422 and write nothing", () =>
     ["data that is a number", { type: "process_data", data: 5 }],
     ["data over 64 KiB", { type: "process_data", data: "a".repeat(64 * 1024) }],
     ["an array over 10,000 items", { type: "process_data", data: Array.from({ length: 10_001 }, () => 0) }],
-    ["data nested over 32 levels", { type: "process_data", data: JSON.parse(`${"[".repeat(40)}${"]".repeat(40)}`) }],
+    [
+      "data nested over 32 levels",
+      { type: "process_data", data: JSON.parse(`${"[".repeat(40)}${"]".repeat(40)}`) },
+    ],
   ])("%s", async (_label, body) => {
     const { res, sent, user } = await post(body);
     expect(res.status, res.dump).toBe(422);
@@ -69,10 +72,13 @@ describe("task ids", () => {
     expect(res.status, res.dump).toBe(401);
   });
 
-  it.each(["status=DONE", "limit=0", "limit=101", "skip=-1"])("GET /api/v1/tasks?%s is 422", async (query) => {
-    const user = await createSignedInUser();
-    const res = await api("GET", `/api/v1/tasks?${query}`, { token: user.tokens.access_token });
-    expect(res.status, res.dump).toBe(422);
-    expect(res.body.code).toBe("validation_failed");
-  });
+  it.each(["status=DONE", "limit=0", "limit=101", "skip=-1"])(
+    "GET /api/v1/tasks?%s is 422",
+    async (query) => {
+      const user = await createSignedInUser();
+      const res = await api("GET", `/api/v1/tasks?${query}`, { token: user.tokens.access_token });
+      expect(res.status, res.dump).toBe(422);
+      expect(res.body.code).toBe("validation_failed");
+    },
+  );
 });

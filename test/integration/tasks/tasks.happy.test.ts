@@ -178,18 +178,19 @@ describe("GET /api/v1/tasks", () => {
 describe("database round trips", () => {
   it("POST costs 1 (gate + insert in one statement); GET, list and revoke 1 each", async () => {
     const user = await createSignedInUser();
-    const { sent } = recordingEnv();
+    const recorder = recordingEnv();
     const token = user.tokens.access_token;
     const create = await countRoundTrips((env) =>
       api("POST", "/api/v1/tasks", {
         token,
         json: { type: "add", x: 1, y: 1 },
-        env: { ...env, JOBS_QUEUE: { send: async (m: unknown) => void sent.push(m as never) } },
+        env: { ...env, JOBS_QUEUE: recorder.env.JOBS_QUEUE },
         headers: { "Idempotency-Key": "rt" },
       }),
     );
     expect(create.result.status, create.result.dump).toBe(202);
     expect(create.sqlRequests).toBe(1);
+    expect(recorder.sent).toHaveLength(1);
     const id = create.result.body.id as string;
 
     const replay = await countRoundTrips((env) =>
