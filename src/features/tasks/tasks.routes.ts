@@ -74,7 +74,6 @@ const TaskIdParams = z.object({
   // A plain string: a malformed id is 404 like any other unknown task, not 422.
   id: z
     .string()
-    .max(100)
     .openapi({ param: { name: "id", in: "path" }, example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11" }),
 });
 

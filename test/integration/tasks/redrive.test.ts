@@ -69,18 +69,21 @@ describe("nothing is lost: the cron trigger re-drives tasks", () => {
       await make(),
       await make(),
     ];
-    // attempts 2: the consumer's backoff is retryDelaySeconds(2) s, then the two-minute threshold.
-    const backoff = retryDelaySeconds(2);
-    await sql`update tasks set status = 'RETRY', attempts = 2,
+    // attempts 5: the consumer's backoff is retryDelaySeconds(5) = 32 s, then the two-minute threshold.
+    // The waiting one is past the threshold alone, so it is held back only by the backoff.
+    const backoff = retryDelaySeconds(5);
+    await sql`update tasks set status = 'RETRY', attempts = 5,
       updated_at = now() - make_interval(secs => ${backoff + 125}) where id = ${retryDue}`;
-    await sql`update tasks set status = 'RETRY', attempts = 2,
+    await sql`update tasks set status = 'RETRY', attempts = 5,
       updated_at = now() - make_interval(secs => ${backoff + 100}) where id = ${retryWaiting}`;
     await sql`update tasks set status = 'STARTED', attempts = 1, updated_at = now() - interval '3 minutes' where id = ${stale}`;
-    await sql`update tasks set status = 'STARTED', attempts = 3, updated_at = now() - interval '3 minutes' where id = ${staleExhausted}`;
+    await sql`update tasks set status = 'STARTED', attempts = 10, updated_at = now() - interval '3 minutes' where id = ${staleExhausted}`;
     await sql`update tasks set status = 'STARTED', attempts = 1, updated_at = now() - interval '10 seconds' where id = ${running}`;
     await sql`update tasks set status = 'SUCCESS', updated_at = now() - interval '1 day' where id = ${done}`;
 
-    const ids = (await redriven()).map((m) => m.id);
+    const { env: cronEnv, sent } = recordingEnv({ TASK_MAX_ATTEMPTS: "10" });
+    await cron(cronEnv);
+    const ids = sent.map((m) => m.id);
     expect(ids).toContain(retryDue);
     expect(ids).toContain(stale);
     for (const id of [retryWaiting, staleExhausted, running, done]) expect(ids).not.toContain(id);

@@ -82,3 +82,11 @@ describe("task ids", () => {
     },
   );
 });
+
+describe("malformed ids of any length", () => {
+  it("a 300-character id is 404, not 422", async () => {
+    const user = await createSignedInUser();
+    const res = await api("GET", `/api/v1/tasks/${"a".repeat(300)}`, { token: user.tokens.access_token });
+    expect(res.status, res.dump).toBe(404);
+  });
+});
