@@ -5,6 +5,7 @@ import * as tasks from "./tasks.service.ts";
 
 const location = (id: string) => `/api/v1/tasks/${id}`;
 
+/** 202 + Location for a new task, 200 for an idempotent replay; the message is queued after the response. */
 export const createTask: AppRouteHandler<CreateTaskRoute> = async (c) => {
   const { task, created } = await tasks.createTask(
     c.get("db"),
@@ -19,16 +20,19 @@ export const createTask: AppRouteHandler<CreateTaskRoute> = async (c) => {
   return created ? c.json(toTask(task), 202) : c.json(toTask(task), 200);
 };
 
+/** The task. */
 export const getTask: AppRouteHandler<GetTaskRoute> = async (c) => {
   const task = await tasks.getTask(c.get("db"), c.get("gate"), c.req.valid("param").id);
   return c.json(toTask(task), 200);
 };
 
+/** A page of tasks. */
 export const listTasks: AppRouteHandler<ListTasksRoute> = async (c) => {
   const page = await tasks.listTasks(c.get("db"), c.get("gate"), c.req.valid("query"));
   return c.json({ ...page, items: page.items.map(toTask) }, 200);
 };
 
+/** The revoked task. */
 export const revokeTask: AppRouteHandler<RevokeTaskRoute> = async (c) => {
   const task = await tasks.revokeTask(c.get("db"), c.get("gate"), c.req.valid("param").id);
   return c.json(toTask(task), 200);

@@ -22,6 +22,7 @@ const NOT_FOUND = {
   },
 };
 
+/** The optional Idempotency-Key request header. */
 export const CreateTaskHeaders = z.object({
   // Hono hands header names to the validator in lower case (and header names are case-insensitive).
   "idempotency-key": z
@@ -38,6 +39,7 @@ export const CreateTaskHeaders = z.object({
     }),
 });
 
+/** POST /api/v1/tasks: write the task, queue it, answer 202 with its Location. */
 export const createTask = protectedRoute(
   { session: "in-statement" },
   {
@@ -77,6 +79,7 @@ const TaskIdParams = z.object({
     .openapi({ param: { name: "id", in: "path" }, example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11" }),
 });
 
+/** GET /api/v1/tasks/{id} (owner or admin). */
 export const getTask = protectedRoute(
   { session: "in-statement" },
   {
@@ -95,6 +98,7 @@ export const getTask = protectedRoute(
 );
 export type GetTaskRoute = typeof getTask;
 
+/** `skip`, `limit` and the `status` filter. */
 export const ListTasksQuery = PaginationQuery.extend({
   status: z
     .enum(taskStatuses)
@@ -102,6 +106,7 @@ export const ListTasksQuery = PaginationQuery.extend({
     .openapi({ param: { name: "status", in: "query" } }),
 });
 
+/** GET /api/v1/tasks: the caller's tasks (everyone's for an admin). */
 export const listTasks = protectedRoute(
   { session: "in-statement" },
   {
@@ -120,6 +125,7 @@ export const listTasks = protectedRoute(
 );
 export type ListTasksRoute = typeof listTasks;
 
+/** POST /api/v1/tasks/{id}/revoke (owner or admin). */
 export const revokeTask = protectedRoute(
   { session: "in-statement" },
   {

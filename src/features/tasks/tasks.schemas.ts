@@ -3,7 +3,9 @@ import { taskStatuses, taskTypes } from "../../db/schema/index.ts";
 
 /** `process_data` limits: the data's JSON at most 64 KiB, an array at most 10,000 items, nesting at most 32. */
 export const PROCESS_DATA_MAX_BYTES = 64 * 1024;
+/** At most this many items in a process_data array. */
 export const PROCESS_DATA_MAX_ITEMS = 10_000;
+/** At most this many levels of nesting in process_data. */
 export const PROCESS_DATA_MAX_DEPTH = 32;
 
 const depthOf = (value: unknown, depth = 1): number => {
@@ -55,10 +57,12 @@ const ProcessDataBody = z
   .strict()
   .openapi("ProcessDataTaskRequest", { description: "Computes statistics of `data` (see Task.result)." });
 
+/** The body of POST /api/v1/tasks, discriminated by `type` (unknown types and fields are 422). */
 export const CreateTaskBody = z
   .discriminatedUnion("type", [AddBody, LongRunningBody, ProcessDataBody])
   .openapi("CreateTaskRequest", { example: { type: "add", x: 2, y: 3 } });
 
+/** A validated task request. */
 export type CreateTaskInput = z.infer<typeof CreateTaskBody>;
 
 /** process_data over an array of numbers. */
@@ -118,11 +122,13 @@ export const ObjectStatsSchema = z
   .strict()
   .openapi("ObjectStats");
 
+/** long_running's result. */
 export const LongRunningResultSchema = z
   .object({ seconds: z.number().int() })
   .strict()
   .openapi("LongRunningResult");
 
+/** A task's `result`, by type (null until SUCCESS). */
 export const TaskResultSchema = z
   .union([
     z.number().openapi({ description: "add: x + y" }),
@@ -138,8 +144,10 @@ export const TaskResultSchema = z
       "Set on SUCCESS: for add the number x + y; for long_running `{seconds}`; for process_data one of the *Stats shapes (by `kind`).",
   });
 
+/** A task's result value. */
 export type TaskResult = z.infer<typeof TaskResultSchema>;
 
+/** The public Task object. */
 export const TaskSchema = z
   .object({
     id: z.uuid(),
@@ -156,6 +164,7 @@ export const TaskSchema = z
   .strict()
   .openapi("Task");
 
+/** A task as the API answers it. */
 export type Task = z.infer<typeof TaskSchema>;
 
 /** A task row from raw SQL (snake_case; timestamps as strings or Dates). */

@@ -40,6 +40,7 @@ async function sha256Hex(text: string): Promise<string> {
 const visibleTo = (gate: SessionGate): SQL =>
   sql`(t.user_id = ${gate.userId} or exists (select 1 from users a where a.id = ${gate.userId} and a.role = 'admin'))`;
 
+/** The outcome of createTask. */
 export interface CreatedTask {
   task: TaskRow;
   /** False when an earlier request with the same Idempotency-Key made the task. */
@@ -102,6 +103,7 @@ export async function getTask(db: Db, gate: SessionGate, id: string): Promise<Ta
   return row;
 }
 
+/** Paging and filters of GET /api/v1/tasks. */
 export interface TaskListQuery {
   skip: number;
   limit: number;
