@@ -13,6 +13,7 @@ import { DEV_PATH_PREFIX, DEV_SCHEMAS } from "./features/dev/dev.routes.ts";
 import { healthRouter } from "./features/health/health.index.ts";
 import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
 import { metricsRouter } from "./features/metrics/metrics.index.ts";
+import { tasksRouter } from "./features/tasks/tasks.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
 import { describeError } from "./lib/error-log.ts";
 import { ApiError } from "./lib/errors.ts";
@@ -63,6 +64,7 @@ export function createApp(): AppOpenAPI {
   app.route("/", authRouter);
   app.route("/", usersRouter);
   app.route("/", devRouter);
+  app.route("/", tasksRouter);
 
   // Generated once per isolate per (APP_URL, which is the document's server; whether dev routes show).
   const documents = new Map<string, unknown>();
@@ -88,6 +90,7 @@ export function createApp(): AppOpenAPI {
             { name: "Health", description: "Liveness and dependency status." },
             { name: "Auth", description: "Registration, login, token refresh and logout." },
             { name: "Users", description: "Accounts." },
+            { name: "Tasks", description: "Background tasks, run on the jobs queue." },
             ...(development ? [{ name: "Dev", description: "Development helpers (development only)." }] : []),
           ],
         }),

@@ -76,6 +76,9 @@ const ConfigSchema = z
     /** Public base URL of this deployment (links in e-mails, avatar URLs); required outside development and test. */
     APP_URL: z.url().optional(),
 
+    /** Runs a background task gets before it is marked FAILURE. */
+    TASK_MAX_ATTEMPTS: count.default(3),
+
     METRICS_TOKEN: z.string().min(1).optional(),
     /** At most one flush of an isolate's metric deltas to Redis per this many milliseconds. */
     METRICS_FLUSH_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),

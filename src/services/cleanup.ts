@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import type { Config } from "../env.ts";
+import { redriveTasks } from "../queues/jobs/task.ts";
 import { redriveEmails } from "./outbox.ts";
 import { rateRules } from "./rate-limit/index.ts";
 
@@ -80,5 +81,10 @@ export const cleanupJobs: CleanupJob[] = [
           and created_at < now() - make_interval(days => ${EMAIL_RETENTION_DAYS})`);
       return result.rowCount ?? 0;
     },
+  },
+  {
+    // Outbox re-drive: tasks a crash or a lost message left behind get their message again.
+    name: "redrive-tasks",
+    run: (db, config, env) => redriveTasks(db, config, env.JOBS_QUEUE),
   },
 ];

@@ -2,4 +2,5 @@ export * from "./email.ts";
 export * from "./rate-limits.ts";
 export * from "./security-events.ts";
 export * from "./sessions.ts";
+export * from "./tasks.ts";
 export * from "./users.ts";

@@ -3,3 +3,4 @@
  * Imported once by the Worker entry; add one line per job kind.
  */
 import "./email.ts";
+import "./task.ts";
