@@ -8,8 +8,11 @@ import { secureHeaders } from "hono/secure-headers";
 import { version } from "../package.json";
 import { ConfigError } from "./env.ts";
 import { authRouter } from "./features/auth/auth.index.ts";
+import { avatarsRouter } from "./features/avatars/avatars.index.ts";
 import { healthRouter } from "./features/health/health.index.ts";
 import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
+import { preRegisterRouter } from "./features/pre-register/pre-register.index.ts";
+import { sessionsRouter } from "./features/sessions/sessions.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
 import { describeError } from "./lib/error-log.ts";
 import { ApiError } from "./lib/errors.ts";
@@ -49,7 +52,8 @@ export function createApp(): AppOpenAPI {
       maxAge: 600,
     }),
   );
-  app.use(secureHeaders());
+  // overwrite: false lets a response set its own (avatars are embeddable cross-origin images).
+  app.use(secureHeaders({ overwrite: false }));
   app.use(bodyLimit());
   app.use(rateLimit());
 
@@ -58,6 +62,9 @@ export function createApp(): AppOpenAPI {
   app.route("/", healthRouter);
   app.route("/", authRouter);
   app.route("/", usersRouter);
+  app.route("/", sessionsRouter);
+  app.route("/", avatarsRouter);
+  app.route("/", preRegisterRouter);
 
   // Generated once per isolate (per APP_URL, which is the document's server).
   const documents = new Map<string, unknown>();
@@ -80,6 +87,9 @@ export function createApp(): AppOpenAPI {
           { name: "Health", description: "Liveness and dependency status." },
           { name: "Auth", description: "Registration, login, token refresh and logout." },
           { name: "Users", description: "Accounts." },
+          { name: "Sessions", description: "Logged-in devices of the caller." },
+          { name: "Avatars", description: "Profile pictures, stored in R2." },
+          { name: "Pre-registration", description: "The waiting list before sign-up." },
         ],
       }),
     );

@@ -13,7 +13,7 @@ import { ApiError, unauthorized } from "../../lib/errors.ts";
 import { hashPassword, verifyAgainstDummy, verifyPassword } from "../../services/password.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
 import { hashToken, newRefreshToken, nextRefreshToken, signAccessToken } from "../../services/tokens.ts";
-import type { UserRecord } from "../users/users.schemas.ts";
+import { type UserRecord, userFromSqlRow } from "../users/users.schemas.ts";
 
 export interface TokenPair {
   access_token: string;
@@ -38,14 +38,23 @@ export interface RegisterInput {
  */
 export async function registerUser(db: Db, input: RegisterInput): Promise<UserRecord> {
   const passwordHash = await hashPassword(input.password);
-  const [user] = await db
-    .insert(users)
-    .values({ username: input.username, email: input.email, passwordHash, fullName: input.fullName ?? null })
-    .onConflictDoNothing()
-    .returning();
-  if (!user)
+  // One statement: the insert, and a pre-registration of the address (if any) marked converted.
+  const result = await db.execute(sql`
+    with ins as (
+      insert into users (username, email, password_hash, full_name)
+      values (${input.username}, ${input.email}, ${passwordHash}, ${input.fullName ?? null})
+      on conflict do nothing
+      returning id, username, email, full_name, avatar_key, role, is_active, email_verified_at, credits,
+        created_at, updated_at, last_login
+    ), converted as (
+      update pre_registrations set converted_at = now()
+      where lower(email) = lower((select email from ins)) and converted_at is null
+    )
+    select * from ins`);
+  const row = result.rows[0];
+  if (!row)
     throw new ApiError(409, "account_exists", { detail: "That username or e-mail is already registered." });
-  return user;
+  return userFromSqlRow(row);
 }
 
 /**
