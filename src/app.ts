@@ -8,11 +8,14 @@ import { secureHeaders } from "hono/secure-headers";
 import { version } from "../package.json";
 import { ConfigError } from "./env.ts";
 import { authRouter } from "./features/auth/auth.index.ts";
+import { avatarsRouter } from "./features/avatars/avatars.index.ts";
 import { devRouter } from "./features/dev/dev.index.ts";
 import { DEV_PATH_PREFIX, DEV_SCHEMAS } from "./features/dev/dev.routes.ts";
 import { healthRouter } from "./features/health/health.index.ts";
 import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
 import { metricsRouter } from "./features/metrics/metrics.index.ts";
+import { preRegisterRouter } from "./features/pre-register/pre-register.index.ts";
+import { sessionsRouter } from "./features/sessions/sessions.index.ts";
 import { tasksRouter } from "./features/tasks/tasks.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
 import { describeError } from "./lib/error-log.ts";
@@ -53,7 +56,8 @@ export function createApp(): AppOpenAPI {
       maxAge: 600,
     }),
   );
-  app.use(secureHeaders());
+  // overwrite: false lets a response set its own (avatars are embeddable cross-origin images).
+  app.use(secureHeaders({ overwrite: false }));
   app.use(bodyLimit());
   app.use(rateLimit());
 
@@ -65,6 +69,9 @@ export function createApp(): AppOpenAPI {
   app.route("/", usersRouter);
   app.route("/", devRouter);
   app.route("/", tasksRouter);
+  app.route("/", sessionsRouter);
+  app.route("/", avatarsRouter);
+  app.route("/", preRegisterRouter);
 
   // Generated once per isolate per (APP_URL, which is the document's server; whether dev routes show).
   const documents = new Map<string, unknown>();
@@ -91,6 +98,9 @@ export function createApp(): AppOpenAPI {
             { name: "Auth", description: "Registration, login, token refresh and logout." },
             { name: "Users", description: "Accounts." },
             { name: "Tasks", description: "Background tasks, run on the jobs queue." },
+            { name: "Sessions", description: "Logged-in devices of the caller." },
+            { name: "Avatars", description: "Profile pictures, stored in R2." },
+            { name: "Pre-registration", description: "The waiting list before sign-up." },
             ...(development ? [{ name: "Dev", description: "Development helpers (development only)." }] : []),
           ],
         }),

@@ -47,6 +47,8 @@ export interface ApiResponse<T = any> {
   headers: Headers;
   body: T;
   text: string;
+  /** The raw body (for binary responses such as images). */
+  bytes: Uint8Array;
   /** Method, path, status and body, for assertion messages. */
   dump: string;
 }
@@ -94,7 +96,8 @@ export async function api<T = any>(
   opts: CallOptions = {},
 ): Promise<ApiResponse<T>> {
   const res = await rawFetch(method, path, opts);
-  const text = await res.text();
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const text = new TextDecoder().decode(bytes);
   const contentType = res.headers.get("Content-Type") ?? "";
   let body: unknown = text;
   if (/json/.test(contentType) && text) body = JSON.parse(text);
@@ -114,5 +117,5 @@ export async function api<T = any>(
     if (violations.length)
       throw new Error(`Response breaks the OpenAPI contract:\n${violations.join("\n")}\n${dump}`);
   }
-  return { status: res.status, headers: res.headers, body: body as T, text, dump };
+  return { status: res.status, headers: res.headers, body: body as T, text, bytes, dump };
 }

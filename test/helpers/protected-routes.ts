@@ -23,6 +23,8 @@ export interface ProtectedOperation {
   roles: Role[];
   /** The declared JSON request body example (undefined when the operation takes no body). */
   body: unknown;
+  /** The body's media type: `application/json`, or `multipart/form-data` for uploads. */
+  mediaType: string;
   /** Whether the operation declares a request body at all. */
   hasBody: boolean;
   /** The JSON schema of that body (for checking that the example is valid). */
@@ -42,19 +44,33 @@ export async function protectedOperations(): Promise<ProtectedOperation[]> {
       const requirements = (op.security ?? []) as Json[];
       const bearer = requirements.some((r) => "bearerAuth" in r);
       if (!bearer || requirements.some((r) => Object.keys(r).length === 0)) continue;
-      const media = op.requestBody?.content?.["application/json"] as Json | undefined;
+      const content = op.requestBody?.content as Json | undefined;
+      // JSON bodies, or a multipart upload (sent as a form by requestBody below).
+      const mediaType = content?.["application/json"] ? "application/json" : "multipart/form-data";
+      const media = content?.[mediaType] as Json | undefined;
       ops.push({
         method: method.toUpperCase(),
         template,
         path: template.replace(/\{[^}]+\}/g, () => crypto.randomUUID()),
         roles: op["x-required-roles"],
         hasBody: Boolean(op.requestBody),
+        mediaType,
         body: media?.example ?? resolve(media?.schema)?.example,
         bodySchema: media?.schema,
       });
     }
   }
   return ops;
+}
+
+/** Request options that send `op`'s example body in its declared media type (none without a body). */
+export function requestBody(op: ProtectedOperation): { json?: unknown; body?: FormData } {
+  if (!op.hasBody) return {};
+  if (op.mediaType !== "multipart/form-data") return { json: op.body };
+  const form = new FormData();
+  for (const [name, value] of Object.entries((op.body ?? {}) as Record<string, unknown>))
+    form.set(name, String(value));
+  return { body: form };
 }
 
 const secret = () => new TextEncoder().encode(testEnv.JWT_SECRET as string);

@@ -1,4 +1,5 @@
 export * from "./email.ts";
+export * from "./pre-registrations.ts";
 export * from "./rate-limits.ts";
 export * from "./security-events.ts";
 export * from "./sessions.ts";

@@ -54,6 +54,10 @@ export async function registerUser(
       values (${input.username}, ${input.email}, ${passwordHash}, ${input.fullName ?? null})
       on conflict do nothing
       returning *
+    ), converted as (
+      -- A pre-registration of the address (if any) is marked converted in the same statement.
+      update pre_registrations set converted_at = now()
+      where lower(email) = lower((select email from u)) and converted_at is null
     ), ${tokenEmailCtes(mail, sql`u`)}
     select * from u`);
   const row = result.rows[0];
