@@ -162,3 +162,34 @@ describe.runIf(redisAvailable())("GET /metrics with Redis: totals across isolate
     expect(value(fromA, "http_requests_total", { route: "/metrics", method: "GET", status: "2xx" })).toBe(1);
   });
 });
+
+describe("queue job metrics", () => {
+  it("counts jobs by kind and outcome", async () => {
+    const { createExecutionContext, createMessageBatch, getQueueResult } = await import("cloudflare:test");
+    const { default: worker } = await import("../../../src/index.ts");
+    const { jobHandlers } = await import("../../../src/queues/consumer.ts");
+    const env = envWith({});
+    jobHandlers.set("metrics-ok", async () => {});
+    jobHandlers.set("metrics-fail", async () => {
+      throw new Error("boom");
+    });
+    try {
+      const batch = createMessageBatch("edge-auth-api-jobs", [
+        { id: "m1", timestamp: new Date(), attempts: 1, body: { kind: "metrics-ok", id: "1" } },
+        { id: "m2", timestamp: new Date(), attempts: 1, body: { kind: "metrics-ok", id: "2" } },
+        { id: "m3", timestamp: new Date(), attempts: 1, body: { kind: "metrics-fail", id: "3" } },
+        { id: "m4", timestamp: new Date(), attempts: 1, body: { nonsense: true } },
+      ]);
+      const ctx = createExecutionContext();
+      await worker.queue(batch, env, ctx);
+      await getQueueResult(batch, ctx);
+    } finally {
+      jobHandlers.delete("metrics-ok");
+      jobHandlers.delete("metrics-fail");
+    }
+    const { families } = await scrape(env);
+    expect(value(families, "queue_jobs_total", { kind: "metrics-ok", outcome: "done" })).toBe(2);
+    expect(value(families, "queue_jobs_total", { kind: "metrics-fail", outcome: "retried" })).toBe(1);
+    expect(value(families, "queue_jobs_total", { kind: "unknown", outcome: "dropped" })).toBe(1);
+  });
+});
