@@ -8,6 +8,8 @@ import { secureHeaders } from "hono/secure-headers";
 import { version } from "../package.json";
 import { ConfigError } from "./env.ts";
 import { authRouter } from "./features/auth/auth.index.ts";
+import { billingRouter } from "./features/billing/billing.index.ts";
+import { creditsRouter } from "./features/credits/credits.index.ts";
 import { healthRouter } from "./features/health/health.index.ts";
 import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
@@ -58,6 +60,8 @@ export function createApp(): AppOpenAPI {
   app.route("/", healthRouter);
   app.route("/", authRouter);
   app.route("/", usersRouter);
+  app.route("/", creditsRouter);
+  app.route("/", billingRouter);
 
   // Generated once per isolate (per APP_URL, which is the document's server).
   const documents = new Map<string, unknown>();
@@ -80,6 +84,8 @@ export function createApp(): AppOpenAPI {
           { name: "Health", description: "Liveness and dependency status." },
           { name: "Auth", description: "Registration, login, token refresh and logout." },
           { name: "Users", description: "Accounts." },
+          { name: "Credits", description: "Credit balance and ledger." },
+          { name: "Billing", description: "Buying credits with Stripe Checkout." },
         ],
       }),
     );
