@@ -74,7 +74,7 @@ export const webhook = createRoute({
       "stripe-signature": z
         .string()
         .optional()
-        .openapi({ param: { name: "Stripe-Signature", in: "header" }, example: "t=1700000000,v1=5257a8..." }),
+        .openapi({ param: { name: "stripe-signature", in: "header" }, example: "t=1700000000,v1=5257a8..." }),
     }),
     body: { required: true, content: { "application/json": { schema: StripeEventDoc } } },
   },
