@@ -40,7 +40,9 @@ export const InsufficientCreditsProblemSchema = ProblemSchema.extend({
   price: z.number().int().min(0).optional().openapi({ description: "What the request costs.", example: 5 }),
 })
   .strict()
-  .openapi("InsufficientCreditsProblem", { description: "RFC 9457 problem details with `balance` and `price`." });
+  .openapi("InsufficientCreditsProblem", {
+    description: "RFC 9457 problem details with `balance` and `price`.",
+  });
 
 const problemType = (code: string) => `urn:edge-auth-api:problem:${code}`;
 

@@ -25,7 +25,13 @@ describe("CREDIT_PACKS and TASK_COST_* configuration", () => {
     ["zero credits", { CREDIT_PACKS: '[{"id":"a","credits":0,"price_id":"price_1"}]' }],
     ["not a Price id", { CREDIT_PACKS: '[{"id":"a","credits":1,"price_id":"prod_1"}]' }],
     ["an unknown member", { CREDIT_PACKS: '[{"id":"a","credits":1,"price_id":"price_1","x":1}]' }],
-    ["repeated ids", { CREDIT_PACKS: '[{"id":"a","credits":1,"price_id":"price_1"},{"id":"a","credits":2,"price_id":"price_2"}]' }],
+    [
+      "repeated ids",
+      {
+        CREDIT_PACKS:
+          '[{"id":"a","credits":1,"price_id":"price_1"},{"id":"a","credits":2,"price_id":"price_2"}]',
+      },
+    ],
     ["a negative task cost", { TASK_COST_ADD: "-1" }],
     ["a fractional task cost", { TASK_COST_PROCESS_DATA: "1.5" }],
   ])("refuses %s, naming the variable", (_label, vars) => {

@@ -55,9 +55,7 @@ export const creditLedger = pgTable(
   (t) => [
     unique("credit_ledger_reason_reference_key").on(t.reason, t.reference),
     index("credit_ledger_user_id_idx").on(t.userId, t.id),
-    index("credit_ledger_external_ref_idx")
-      .on(t.externalRef)
-      .where(sql`${t.externalRef} is not null`),
+    index("credit_ledger_external_ref_idx").on(t.externalRef).where(sql`${t.externalRef} is not null`),
     check("credit_ledger_balance_after_check", sql`${t.balanceAfter} >= 0`),
     check("credit_ledger_uncollected_check", sql`${t.uncollected} >= 0`),
   ],

@@ -13,7 +13,9 @@ export const checkout: AppRouteHandler<CheckoutRoute> = async (c) => {
 };
 
 const invalidSignature = () =>
-  new ApiError(400, "invalid_signature", { detail: "The Stripe-Signature header is missing or does not verify." });
+  new ApiError(400, "invalid_signature", {
+    detail: "The Stripe-Signature header is missing or does not verify.",
+  });
 
 export const webhook: AppRouteHandler<WebhookRoute> = async (c) => {
   const config = c.get("config");

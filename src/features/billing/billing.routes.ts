@@ -5,7 +5,11 @@ import { protectedRoute } from "../../lib/protected-route.ts";
 
 export const CheckoutBody = z
   .object({
-    pack: z.string().min(1).max(64).openapi({ description: "A pack id from CREDIT_PACKS.", example: "starter" }),
+    pack: z
+      .string()
+      .min(1)
+      .max(64)
+      .openapi({ description: "A pack id from CREDIT_PACKS.", example: "starter" }),
   })
   .strict()
   .openapi("CheckoutRequest", { example: { pack: "starter" } });
@@ -40,7 +44,10 @@ export const checkout = protectedRoute(
 );
 export type CheckoutRoute = typeof checkout;
 
-const WebhookReceivedSchema = z.object({ received: z.literal(true) }).strict().openapi("WebhookReceived");
+const WebhookReceivedSchema = z
+  .object({ received: z.literal(true) })
+  .strict()
+  .openapi("WebhookReceived");
 
 /** Documentation only: the body is read raw (the signature covers its exact bytes), then checked. */
 const StripeEventDoc: SchemaObject = {
@@ -62,7 +69,7 @@ export const webhook = createRoute({
   summary: "Stripe webhook (credits bought and refunded)",
   description:
     "Called by Stripe, not by clients. Authenticated by the `Stripe-Signature` header: " +
-    "`t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" with STRIPE_WEBHOOK_SECRET>` (several `v1` " +
+    '`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with STRIPE_WEBHOOK_SECRET>` (several `v1` ' +
     "allowed); `t` must be within 300 s. A missing, malformed or wrong signature is 400 `invalid_signature` " +
     "and changes nothing. Handles `checkout.session.completed` (and `checkout.session.async_payment_succeeded`): " +
     "the pack's credits are booked once per event id and once per Checkout Session; `charge.refunded`: the " +

@@ -31,7 +31,12 @@ export function findPack(config: Config, id: string): CreditPack {
   if (!pack) {
     throw new ApiError(422, "unknown_pack", {
       detail: "No credit pack has that id.",
-      errors: [{ path: "pack", message: `Unknown pack; one of: ${config.CREDIT_PACKS.map((p) => p.id).join(", ") || "(none configured)"}` }],
+      errors: [
+        {
+          path: "pack",
+          message: `Unknown pack; one of: ${config.CREDIT_PACKS.map((p) => p.id).join(", ") || "(none configured)"}`,
+        },
+      ],
     });
   }
   return pack;
@@ -64,7 +69,10 @@ export async function createCheckout(
       { email: user.email, "metadata[user_id]": user.id },
       `customer-${user.id}`,
     );
-    if (typeof created.id !== "string") throw new ApiError(502, "payment_provider_error", { detail: "The payment provider answered without a customer id." });
+    if (typeof created.id !== "string")
+      throw new ApiError(502, "payment_provider_error", {
+        detail: "The payment provider answered without a customer id.",
+      });
     // coalesce: a concurrent first checkout may have stored it already; keep the first.
     const stored = await db.execute<{ stripe_customer_id: string }>(
       sql`update users set stripe_customer_id = coalesce(stripe_customer_id, ${created.id}) where id = ${user.id} returning stripe_customer_id`,
@@ -91,7 +99,9 @@ export async function createCheckout(
     `checkout-${user.id}-${crypto.randomUUID()}`,
   );
   if (typeof session.id !== "string" || typeof session.url !== "string") {
-    throw new ApiError(502, "payment_provider_error", { detail: "The payment provider answered without a session URL." });
+    throw new ApiError(502, "payment_provider_error", {
+      detail: "The payment provider answered without a session URL.",
+    });
   }
   return { url: session.url, session_id: session.id };
 }
@@ -155,7 +165,14 @@ export async function handleStripeEvent(db: Db, event: StripeEvent, logger: Logg
       const credits = Number(metadata.credits);
       // Asynchronous payment methods complete unpaid; their async_payment_succeeded event books.
       const paid = object.payment_status === "paid" || object.payment_status === "no_payment_required";
-      if (!sessionId || !userId || !UUID.test(userId) || !Number.isInteger(credits) || credits <= 0 || !paid) {
+      if (
+        !sessionId ||
+        !userId ||
+        !UUID.test(userId) ||
+        !Number.isInteger(credits) ||
+        credits <= 0 ||
+        !paid
+      ) {
         logger.warn("stripe checkout event not booked", { event_id: event.id, session_id: sessionId, paid });
         return (await recordOnly(db, event)) ? "ignored" : "duplicate";
       }

@@ -40,7 +40,10 @@ export const changeUserCredits = protectedRoute(
       body: { required: true, content: jsonContent(CreditChangeBody) },
     },
     responses: {
-      201: { description: "Booked: the new balance and ledger row.", content: jsonContent(CreditChangeSchema) },
+      201: {
+        description: "Booked: the new balance and ledger row.",
+        content: jsonContent(CreditChangeSchema),
+      },
       ...problems("NotFound", "Conflict", ...BODY_PROBLEMS, ...COMMON_PROBLEMS),
     },
   },

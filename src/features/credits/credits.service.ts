@@ -198,7 +198,8 @@ export function creditDebitCtes(d: {
   reference: string | SQL;
   reason?: CreditReason;
 }): SQL {
-  if (!Number.isInteger(d.price) || d.price < 0) throw new Error("creditDebitCtes: price must be an integer >= 0");
+  if (!Number.isInteger(d.price) || d.price < 0)
+    throw new Error("creditDebitCtes: price must be an integer >= 0");
   const reason = d.reason ?? "task_debit";
   return sql`credit_debit as (
       update users set credits = credits - ${d.price}::int
@@ -246,8 +247,15 @@ export async function getMyCredits(
   db: Db,
   gate: SessionGate,
   page: { skip: number; limit: number },
-): Promise<{ balance: number; ledger: { items: LedgerEntry[]; total: number; skip: number; limit: number } }> {
-  const result = await db.execute<{ balance: number | null; total: number; items: Record<string, unknown>[] }>(sql`
+): Promise<{
+  balance: number;
+  ledger: { items: LedgerEntry[]; total: number; skip: number; limit: number };
+}> {
+  const result = await db.execute<{
+    balance: number | null;
+    total: number;
+    items: Record<string, unknown>[];
+  }>(sql`
     with me as (select id, credits from users where id = ${gate.userId})
     select (select credits from me) as balance,
       (select count(*) from credit_ledger where user_id = (select id from me))::int as total,

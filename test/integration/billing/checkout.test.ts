@@ -29,7 +29,11 @@ beforeEach(() => {
   stripeAnswer = (call) =>
     call.url.endsWith("/v1/customers")
       ? Response.json({ id: `cus_${crypto.randomUUID().slice(0, 8)}`, object: "customer" })
-      : Response.json({ id: "cs_test_123", object: "checkout.session", url: "https://checkout.stripe.com/c/pay/cs_test_123" });
+      : Response.json({
+          id: "cs_test_123",
+          object: "checkout.session",
+          url: "https://checkout.stripe.com/c/pay/cs_test_123",
+        });
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input, init);
     if (new URL(request.url).hostname !== "api.stripe.com") return realFetch(input, init);
@@ -53,7 +57,10 @@ describe("POST /api/v1/billing/checkout", () => {
     const user = await createSignedInUser();
     const res = await checkout(user.tokens.access_token);
     expect(res.status, res.dump).toBe(200);
-    expect(res.body).toEqual({ url: "https://checkout.stripe.com/c/pay/cs_test_123", session_id: "cs_test_123" });
+    expect(res.body).toEqual({
+      url: "https://checkout.stripe.com/c/pay/cs_test_123",
+      session_id: "cs_test_123",
+    });
 
     expect(stripeCalls.map((c) => `${c.method} ${c.url}`)).toEqual([
       "POST https://api.stripe.com/v1/customers",
@@ -136,7 +143,9 @@ describe("POST /api/v1/billing/checkout", () => {
     const res = await checkout(user.tokens.access_token);
     expect(res.status, res.dump).toBe(502);
     expect(res.body.code).toBe("payment_provider_error");
-    expect((await sql`select stripe_customer_id from users where id = ${user.id}`)[0]?.stripe_customer_id).toBeNull();
+    expect(
+      (await sql`select stripe_customer_id from users where id = ${user.id}`)[0]?.stripe_customer_id,
+    ).toBeNull();
   });
 
   it("a Stripe failure on the session (after the customer was made) is 502 and keeps the customer", async () => {
@@ -147,15 +156,29 @@ describe("POST /api/v1/billing/checkout", () => {
     const user = await createSignedInUser();
     const res = await checkout(user.tokens.access_token);
     expect(res.status, res.dump).toBe(502);
-    expect((await sql`select stripe_customer_id from users where id = ${user.id}`)[0]?.stripe_customer_id).toBe("cus_kept");
+    expect(
+      (await sql`select stripe_customer_id from users where id = ${user.id}`)[0]?.stripe_customer_id,
+    ).toBe("cus_kept");
   });
 
   it("costs 2 round trips the first time (read, store the customer) and 1 after", async () => {
     const user = await createSignedInUser();
-    const first = await countRoundTrips((e) => checkout(user.tokens.access_token, "starter", { ...e, STRIPE_SECRET_KEY: "sk_test_rt", CREDIT_PACKS: PACKS }));
+    const first = await countRoundTrips((e) =>
+      checkout(user.tokens.access_token, "starter", {
+        ...e,
+        STRIPE_SECRET_KEY: "sk_test_rt",
+        CREDIT_PACKS: PACKS,
+      }),
+    );
     expect(first.result.status, first.result.dump).toBe(200);
     expect(first.sqlRequests).toBe(2);
-    const second = await countRoundTrips((e) => checkout(user.tokens.access_token, "starter", { ...e, STRIPE_SECRET_KEY: "sk_test_rt", CREDIT_PACKS: PACKS }));
+    const second = await countRoundTrips((e) =>
+      checkout(user.tokens.access_token, "starter", {
+        ...e,
+        STRIPE_SECRET_KEY: "sk_test_rt",
+        CREDIT_PACKS: PACKS,
+      }),
+    );
     expect(second.sqlRequests).toBe(1);
   });
 });

@@ -15,7 +15,9 @@ describe("GET /api/v1/users/me/credits", () => {
     expect(res.body.ledger).toMatchObject({ total: 3, skip: 0, limit: 2 });
     expect(res.body.ledger.items.map((e: { delta: number }) => e.delta)).toEqual([3, 2]);
     expect(res.body.ledger.items[0]).toMatchObject({ balance_after: 6, reason: "admin_grant" });
-    const page2 = await api("GET", "/api/v1/users/me/credits?skip=2&limit=2", { token: user.tokens.access_token });
+    const page2 = await api("GET", "/api/v1/users/me/credits?skip=2&limit=2", {
+      token: user.tokens.access_token,
+    });
     expect(page2.body.ledger.items.map((e: { delta: number }) => e.delta)).toEqual([1]);
     await expectLedgerMatchesBalance(user.id);
   });
@@ -47,14 +49,18 @@ describe("POST /api/v1/users/{id}/credits (admin)", () => {
       json: { delta: 10, reason: "welcome" },
     });
     expect(grant.status, grant.dump).toBe(201);
-    expect(grant.body).toMatchObject({ balance: 10, entry: { delta: 10, balance_after: 10, reason: "admin_grant" } });
+    expect(grant.body).toMatchObject({
+      balance: 10,
+      entry: { delta: 10, balance_after: 10, reason: "admin_grant" },
+    });
     const deduct = await api("POST", `/api/v1/users/${user.id}/credits`, {
       token: admin.tokens.access_token,
       json: { delta: -4, reason: "abuse" },
     });
     expect(deduct.status, deduct.dump).toBe(201);
     expect(deduct.body).toMatchObject({ balance: 6, entry: { delta: -4, reason: "admin_deduct" } });
-    const rows = await sql`select actor_id, note, reason from credit_ledger where user_id = ${user.id} order by id`;
+    const rows =
+      await sql`select actor_id, note, reason from credit_ledger where user_id = ${user.id} order by id`;
     expect(rows).toEqual([
       { actor_id: admin.id, note: "welcome", reason: "admin_grant" },
       { actor_id: admin.id, note: "abuse", reason: "admin_deduct" },
@@ -94,7 +100,10 @@ describe("POST /api/v1/users/{id}/credits (admin)", () => {
     async (body) => {
       const admin = await signedInWithRole("admin");
       const user = await createSignedInUser();
-      const res = await api("POST", `/api/v1/users/${user.id}/credits`, { token: admin.tokens.access_token, json: body });
+      const res = await api("POST", `/api/v1/users/${user.id}/credits`, {
+        token: admin.tokens.access_token,
+        json: body,
+      });
       expect(res.status, res.dump).toBe(422);
     },
   );
@@ -107,14 +116,20 @@ describe("POST /api/v1/users/{id}/credits (admin)", () => {
       json: { delta: 5, reason: "self-service" },
     });
     expect(res.status, res.dump).toBe(403);
-    expect((await sql`select count(*)::int as n from credit_ledger where user_id = ${user.id}`)[0]?.n).toBe(0);
+    expect((await sql`select count(*)::int as n from credit_ledger where user_id = ${user.id}`)[0]?.n).toBe(
+      0,
+    );
   });
 
   it("costs one database round trip", async () => {
     const admin = await signedInWithRole("admin");
     const user = await createSignedInUser();
     const { result, sqlRequests } = await countRoundTrips((env) =>
-      api("POST", `/api/v1/users/${user.id}/credits`, { token: admin.tokens.access_token, json: { delta: 1, reason: "rt" }, env }),
+      api("POST", `/api/v1/users/${user.id}/credits`, {
+        token: admin.tokens.access_token,
+        json: { delta: 1, reason: "rt" },
+        env,
+      }),
     );
     expect(result.status, result.dump).toBe(201);
     expect(sqlRequests).toBe(1);

@@ -23,7 +23,8 @@ export async function expectLedgerMatchesBalance(userId: string): Promise<void> 
   expect(row?.sum, "sum(delta) = credits").toBe(row?.credits);
   if (row?.last !== null) expect(row?.last, "newest balance_after = credits").toBe(row?.credits);
   // Every row's balance_after follows from the one before it (no lost or reordered update).
-  const rows = await sql`select delta, balance_after from credit_ledger where user_id = ${userId} order by id`;
+  const rows =
+    await sql`select delta, balance_after from credit_ledger where user_id = ${userId} order by id`;
   let balance = 0;
   for (const r of rows) {
     balance += r.delta;

@@ -19,7 +19,12 @@ const credits = async (id: string) => (await sql`select credits from users where
 describe("bookCredits", () => {
   it("changes the balance and writes the ledger row with the right balance_after", async () => {
     const user = await createUser();
-    const r = await bookCredits(db(), { userId: user.id, delta: 7, reason: "admin_grant", reference: crypto.randomUUID() });
+    const r = await bookCredits(db(), {
+      userId: user.id,
+      delta: 7,
+      reason: "admin_grant",
+      reference: crypto.randomUUID(),
+    });
     expect(r.status).toBe("booked");
     expect(r.balance).toBe(7);
     expect(r.entry).toMatchObject({ delta: 7, balance_after: 7, reason: "admin_grant" });
@@ -29,7 +34,12 @@ describe("bookCredits", () => {
 
   it("books one (reason, reference) once: a second booking changes nothing", async () => {
     const user = await createUser();
-    const booking = { userId: user.id, delta: 5, reason: "stripe_checkout", reference: `cs_${crypto.randomUUID()}` } as const;
+    const booking = {
+      userId: user.id,
+      delta: 5,
+      reason: "stripe_checkout",
+      reference: `cs_${crypto.randomUUID()}`,
+    } as const;
     expect((await bookCredits(db(), booking)).status).toBe("booked");
     expect((await bookCredits(db(), booking)).status).toBe("duplicate");
     expect(await credits(user.id)).toBe(5);
@@ -38,7 +48,12 @@ describe("bookCredits", () => {
 
   it("books one (reason, reference) once even when 10 deliveries race", async () => {
     const user = await createUser();
-    const booking = { userId: user.id, delta: 3, reason: "stripe_checkout", reference: `cs_${crypto.randomUUID()}` } as const;
+    const booking = {
+      userId: user.id,
+      delta: 3,
+      reason: "stripe_checkout",
+      reference: `cs_${crypto.randomUUID()}`,
+    } as const;
     const results = await Promise.all(Array.from({ length: 10 }, () => bookCredits(db(), booking)));
     expect(results.filter((r) => r.status === "booked")).toHaveLength(1);
     expect(results.filter((r) => r.status === "duplicate")).toHaveLength(9);
@@ -49,7 +64,12 @@ describe("bookCredits", () => {
   it("refuses to go below zero and changes nothing", async () => {
     const user = await createUser();
     await giveCredits(user.id, 2);
-    const r = await bookCredits(db(), { userId: user.id, delta: -3, reason: "admin_deduct", reference: crypto.randomUUID() });
+    const r = await bookCredits(db(), {
+      userId: user.id,
+      delta: -3,
+      reason: "admin_deduct",
+      reference: crypto.randomUUID(),
+    });
     expect(r).toMatchObject({ status: "insufficient", balance: 2 });
     expect(await credits(user.id)).toBe(2);
     await expectLedgerMatchesBalance(user.id);
@@ -72,7 +92,12 @@ describe("bookCredits", () => {
   });
 
   it("says no_user for an unknown user", async () => {
-    const r = await bookCredits(db(), { userId: crypto.randomUUID(), delta: 1, reason: "admin_grant", reference: crypto.randomUUID() });
+    const r = await bookCredits(db(), {
+      userId: crypto.randomUUID(),
+      delta: 1,
+      reason: "admin_grant",
+      reference: crypto.randomUUID(),
+    });
     expect(r.status).toBe("no_user");
   });
 
@@ -82,7 +107,12 @@ describe("bookCredits", () => {
     const deltas = Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? 4 : -1));
     const results = await Promise.all(
       deltas.map((delta) =>
-        bookCredits(db(), { userId: user.id, delta, reason: delta > 0 ? "admin_grant" : "admin_deduct", reference: crypto.randomUUID() }),
+        bookCredits(db(), {
+          userId: user.id,
+          delta,
+          reason: delta > 0 ? "admin_grant" : "admin_deduct",
+          reference: crypto.randomUUID(),
+        }),
       ),
     );
     const booked = results.filter((r) => r.status === "booked");
@@ -92,7 +122,9 @@ describe("bookCredits", () => {
 
   it("the database itself refuses a negative balance (CHECK constraint), not only the code", async () => {
     const user = await createUser();
-    await expect(sql`update users set credits = -1 where id = ${user.id}`).rejects.toThrow(/users_credits_check/);
+    await expect(sql`update users set credits = -1 where id = ${user.id}`).rejects.toThrow(
+      /users_credits_check/,
+    );
   });
 });
 
@@ -111,7 +143,8 @@ describe("creditDebitCtes (the task insert's debit)", () => {
     await giveCredits(user.id, 3);
     const ok = await debit(user.id, 2);
     expect(ok).toMatchObject({ debited: true, balance: 1 });
-    const [row] = await sql`select delta, balance_after, reason from credit_ledger where reference = ${ok.reference}`;
+    const [row] =
+      await sql`select delta, balance_after, reason from credit_ledger where reference = ${ok.reference}`;
     expect(row).toEqual({ delta: -2, balance_after: 1, reason: "task_debit" });
     expect(await debit(user.id, 2)).toMatchObject({ debited: false, balance: null });
     expect(await credits(user.id)).toBe(1);
@@ -142,7 +175,11 @@ describe("creditDebitCtes (the task insert's debit)", () => {
 
   it("insufficientCredits is a 402 carrying balance and price", () => {
     const err = insufficientCredits(2, 5);
-    expect(err).toMatchObject({ status: 402, code: "insufficient_credits", extensions: { balance: 2, price: 5 } });
+    expect(err).toMatchObject({
+      status: 402,
+      code: "insufficient_credits",
+      extensions: { balance: 2, price: 5 },
+    });
   });
 });
 
@@ -151,7 +188,9 @@ describe("refundTaskCredits", () => {
     const user = await createUser();
     await giveCredits(user.id, 5);
     const taskId = crypto.randomUUID();
-    await db().execute(dsql`with ${creditDebitCtes({ userId: user.id, price: 3, reference: taskId })} select 1`);
+    await db().execute(
+      dsql`with ${creditDebitCtes({ userId: user.id, price: 3, reference: taskId })} select 1`,
+    );
     expect(await credits(user.id)).toBe(2);
     const refunds = await Promise.all(Array.from({ length: 5 }, () => refundTaskCredits(db(), taskId)));
     expect(refunds.sort()).toEqual([0, 0, 0, 0, 3]);

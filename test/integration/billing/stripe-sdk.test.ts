@@ -9,7 +9,9 @@ describe("webhook signatures: our verifier against Stripe's SDK (running inside 
     const header = await signStripe(payload, "whsec_test");
     expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
     expect(await verifyStripeSignature(header, payload, "whsec_test")).toBe(true);
-    await expect(stripeSdk.webhooks.constructEventAsync(payload, header, "whsec_test")).resolves.toMatchObject({
+    await expect(
+      stripeSdk.webhooks.constructEventAsync(payload, header, "whsec_test"),
+    ).resolves.toMatchObject({
       id: "evt_x",
     });
   });
@@ -24,8 +26,14 @@ describe("webhook signatures: our verifier against Stripe's SDK (running inside 
   it.each([
     ["a tampered body", async () => [await signStripe(payload, "whsec_test"), `${payload} `]],
     ["another secret", async () => [await signStripe(payload, "whsec_other"), payload]],
-    ["a stale timestamp", async () => [await signStripe(payload, "whsec_test", Math.floor(Date.now() / 1000) - 301), payload]],
-    ["a future timestamp", async () => [await signStripe(payload, "whsec_test", Math.floor(Date.now() / 1000) + 301), payload]],
+    [
+      "a stale timestamp",
+      async () => [await signStripe(payload, "whsec_test", Math.floor(Date.now() / 1000) - 301), payload],
+    ],
+    [
+      "a future timestamp",
+      async () => [await signStripe(payload, "whsec_test", Math.floor(Date.now() / 1000) + 301), payload],
+    ],
     ["no v1", async () => [`t=${Math.floor(Date.now() / 1000)}`, payload]],
     ["no t", async () => [`v1=${"a".repeat(64)}`, payload]],
     ["garbage", async () => ["garbage", payload]],

@@ -11,7 +11,10 @@ const SECRET = "whsec_test_secret";
 const env = envWith({ STRIPE_WEBHOOK_SECRET: SECRET });
 const PATH = "/api/v1/billing/webhook";
 
-const completed = (userId: string, opts: { session?: string; pi?: string; credits?: number; event?: string } = {}) => ({
+const completed = (
+  userId: string,
+  opts: { session?: string; pi?: string; credits?: number; event?: string } = {},
+) => ({
   id: opts.event ?? `evt_${crypto.randomUUID()}`,
   object: "event",
   type: "checkout.session.completed",
@@ -31,17 +34,25 @@ const refunded = (pi: string, amount: number, amountRefunded: number, charge = `
   id: `evt_${crypto.randomUUID()}`,
   object: "event",
   type: "charge.refunded",
-  data: { object: { id: charge, object: "charge", payment_intent: pi, amount, amount_refunded: amountRefunded } },
+  data: {
+    object: { id: charge, object: "charge", payment_intent: pi, amount, amount_refunded: amountRefunded },
+  },
 });
 
-async function deliver(event: unknown, opts: { header?: string | null; body?: string; secret?: string; timestamp?: number } = {}) {
+async function deliver(
+  event: unknown,
+  opts: { header?: string | null; body?: string; secret?: string; timestamp?: number } = {},
+) {
   const body = opts.body ?? JSON.stringify(event);
   const header =
     opts.header === undefined ? await signStripe(body, opts.secret ?? SECRET, opts.timestamp) : opts.header;
   return api("POST", PATH, {
     env,
     body,
-    headers: { "Content-Type": "application/json", ...(header === null ? {} : { "Stripe-Signature": header }) },
+    headers: {
+      "Content-Type": "application/json",
+      ...(header === null ? {} : { "Stripe-Signature": header }),
+    },
   });
 }
 
@@ -49,17 +60,19 @@ const state = async (userId: string) => ({
   credits: (await sql`select credits from users where id = ${userId}`)[0]?.credits,
   ledger: (await sql`select count(*)::int as n from credit_ledger where user_id = ${userId}`)[0]?.n,
 });
-const eventSeen = async (id: string) => (await sql`select 1 from stripe_events where id = ${id}`).length === 1;
+const eventSeen = async (id: string) =>
+  (await sql`select 1 from stripe_events where id = ${id}`).length === 1;
 
 describe("webhook: checkout.session.completed", () => {
   it("credits the pack once, with the payment intent kept for refunds", async () => {
     const user = await createUser();
-    const event = completed(user.id, { credits: 100, pi: "pi_kept" + crypto.randomUUID() });
+    const event = completed(user.id, { credits: 100, pi: `pi_kept${crypto.randomUUID()}` });
     const res = await deliver(event);
     expect(res.status, res.dump).toBe(200);
     expect(res.body).toEqual({ received: true });
     expect(await state(user.id)).toEqual({ credits: 100, ledger: 1 });
-    const [row] = await sql`select reason, reference, external_ref from credit_ledger where user_id = ${user.id}`;
+    const [row] =
+      await sql`select reason, reference, external_ref from credit_ledger where user_id = ${user.id}`;
     expect(row).toEqual({
       reason: "stripe_checkout",
       reference: event.data.object.id,
@@ -122,7 +135,11 @@ describe("webhook: checkout.session.completed", () => {
   });
 
   it("other event types answer 200, are recorded and change nothing", async () => {
-    const event = { id: `evt_${crypto.randomUUID()}`, type: "customer.created", data: { object: { id: "cus_1" } } };
+    const event = {
+      id: `evt_${crypto.randomUUID()}`,
+      type: "customer.created",
+      data: { object: { id: "cus_1" } },
+    };
     const res = await deliver(event);
     expect(res.status, res.dump).toBe(200);
     expect(await eventSeen(event.id)).toBe(true);
@@ -132,9 +149,18 @@ describe("webhook: checkout.session.completed", () => {
 describe("webhook: signatures", () => {
   const now = () => Math.floor(Date.now() / 1000);
   it.each([
-    ["a tampered body", async (body: string) => ({ body: body.replace('"100"', '"900"'), header: await signStripe(body, SECRET) })],
+    [
+      "a tampered body",
+      async (body: string) => ({
+        body: body.replace('"100"', '"900"'),
+        header: await signStripe(body, SECRET),
+      }),
+    ],
     ["a wrong secret", async (body: string) => ({ body, header: await signStripe(body, "whsec_wrong") })],
-    ["a stale timestamp", async (body: string) => ({ body, header: await signStripe(body, SECRET, now() - 301) })],
+    [
+      "a stale timestamp",
+      async (body: string) => ({ body, header: await signStripe(body, SECRET, now() - 301) }),
+    ],
     ["a missing header", async (body: string) => ({ body, header: null })],
     ["a malformed header", async (body: string) => ({ body, header: "t=abc,v1=zz" })],
     ["an empty header", async (body: string) => ({ body, header: "" })],
@@ -158,7 +184,10 @@ describe("webhook: signatures", () => {
   });
 
   it("without STRIPE_WEBHOOK_SECRET the webhook is 503 billing_not_configured", async () => {
-    const res = await api("POST", PATH, { json: { id: "evt_1", type: "x", data: { object: {} } }, headers: { "Stripe-Signature": "t=1,v1=00" } });
+    const res = await api("POST", PATH, {
+      json: { id: "evt_1", type: "x", data: { object: {} } },
+      headers: { "Stripe-Signature": "t=1,v1=00" },
+    });
     expect(res.status, res.dump).toBe(503);
     expect(res.body.code).toBe("billing_not_configured");
   });
@@ -185,7 +214,8 @@ describe("webhook: charge.refunded", () => {
     await sql`with u as (update users set credits = credits - 70 where id = ${user.id} returning id, credits)
       insert into credit_ledger (user_id, delta, balance_after, reason, reference) select id, -70, credits, 'task_debit', gen_random_uuid()::text from u`;
     expect((await deliver(refunded(pi, 1000, 1000))).status).toBe(200);
-    const [row] = await sql`select delta, balance_after, uncollected from credit_ledger where user_id = ${user.id} and reason = 'stripe_refund'`;
+    const [row] =
+      await sql`select delta, balance_after, uncollected from credit_ledger where user_id = ${user.id} and reason = 'stripe_refund'`;
     expect(row).toEqual({ delta: -30, balance_after: 0, uncollected: 70 });
     await expectLedgerMatchesBalance(user.id);
   });
