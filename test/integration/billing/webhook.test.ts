@@ -2,7 +2,7 @@
  * POST /api/v1/billing/webhook with payloads signed by Stripe's own SDK.
  */
 import { describe, expect, it } from "vitest";
-import { sql } from "../../helpers/db.ts";
+import { countRoundTrips, sql } from "../../helpers/db.ts";
 import { createUser } from "../../helpers/factories.ts";
 import { api, envWith } from "../../helpers/harness.ts";
 import { expectLedgerMatchesBalance, giveCredits, signStripe } from "./helpers.ts";
@@ -122,6 +122,22 @@ describe("webhook: checkout.session.completed", () => {
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(await state(user.id)).toEqual({ credits: 100, ledger: 1 });
     for (const e of events) expect(await eventSeen(e.id), e.id).toBe(true);
+    await expectLedgerMatchesBalance(user.id);
+  });
+
+  it("costs one database round trip per event", async () => {
+    const user = await createUser();
+    const body = JSON.stringify(completed(user.id));
+    const header = await signStripe(body, SECRET);
+    const { result, sqlRequests } = await countRoundTrips((e) =>
+      api("POST", PATH, {
+        env: { ...e, STRIPE_WEBHOOK_SECRET: SECRET },
+        body,
+        headers: { "Content-Type": "application/json", "Stripe-Signature": header },
+      }),
+    );
+    expect(result.status, result.dump).toBe(200);
+    expect(sqlRequests).toBe(1);
     await expectLedgerMatchesBalance(user.id);
   });
 
