@@ -9,6 +9,8 @@ import { version } from "../package.json";
 import { ConfigError } from "./env.ts";
 import { authRouter } from "./features/auth/auth.index.ts";
 import { avatarsRouter } from "./features/avatars/avatars.index.ts";
+import { billingRouter } from "./features/billing/billing.index.ts";
+import { creditsRouter } from "./features/credits/credits.index.ts";
 import { devRouter } from "./features/dev/dev.index.ts";
 import { DEV_PATH_PREFIX, DEV_SCHEMAS } from "./features/dev/dev.routes.ts";
 import { healthRouter } from "./features/health/health.index.ts";
@@ -72,6 +74,8 @@ export function createApp(): AppOpenAPI {
   app.route("/", sessionsRouter);
   app.route("/", avatarsRouter);
   app.route("/", preRegisterRouter);
+  app.route("/", creditsRouter);
+  app.route("/", billingRouter);
 
   // Generated once per isolate per (APP_URL, which is the document's server; whether dev routes show).
   const documents = new Map<string, unknown>();
@@ -101,6 +105,8 @@ export function createApp(): AppOpenAPI {
             { name: "Sessions", description: "Logged-in devices of the caller." },
             { name: "Avatars", description: "Profile pictures, stored in R2." },
             { name: "Pre-registration", description: "The waiting list before sign-up." },
+            { name: "Credits", description: "Credit balance and ledger." },
+            { name: "Billing", description: "Buying credits with Stripe Checkout." },
             ...(development ? [{ name: "Dev", description: "Development helpers (development only)." }] : []),
           ],
         }),

@@ -19,6 +19,37 @@ const csv = z
   );
 
 /** Environments that run on a developer's machine or in tests (local defaults allowed). */
+/** Non-negative whole number of credits (a task type's price). */
+const credits = z.coerce.number().int().min(0);
+
+/** One purchasable credit pack: `price_id` is the Stripe Price the Checkout Session charges. */
+const CreditPackSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9_-]{1,64}$/, "must be 1..64 of [a-z0-9_-]"),
+    credits: z.number().int().positive().max(1_000_000_000),
+    price_id: z.string().regex(/^price_[A-Za-z0-9_]+$/, "must be a Stripe Price id (price_...)"),
+  })
+  .strict();
+export type CreditPack = z.infer<typeof CreditPackSchema>;
+
+/** `CREDIT_PACKS`: a JSON array of packs with distinct ids (empty when unset). */
+const creditPacks = z
+  .string()
+  .default("[]")
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON array of {id, credits, price_id}" });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .array(CreditPackSchema)
+      .refine((packs) => new Set(packs.map((p) => p.id)).size === packs.length, "pack ids must be distinct"),
+  );
+
 const LOCAL_ENVIRONMENTS = new Set(["development", "test"]);
 const LOCAL_APP_URL = "http://127.0.0.1:8787";
 
@@ -86,6 +117,12 @@ const ConfigSchema = z
     METRICS_REDIS_KEY: z.string().min(1).default("metrics:v1"),
     STRIPE_SECRET_KEY: z.string().min(1).optional(),
     STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+    /** Credit packs sold through Stripe Checkout: JSON `[{"id","credits","price_id"}]`. */
+    CREDIT_PACKS: creditPacks,
+    /** Price in credits of each task type (0: free). */
+    TASK_COST_ADD: credits.default(0),
+    TASK_COST_LONG_RUNNING: credits.default(0),
+    TASK_COST_PROCESS_DATA: credits.default(0),
   })
   .superRefine((cfg, ctx) => {
     if (!cfg.JWT_SECRET && !cfg.JWT_PRIVATE_KEY) {

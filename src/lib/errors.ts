@@ -14,6 +14,8 @@ export interface ApiErrorOptions {
   detail?: string;
   errors?: FieldError[];
   headers?: Record<string, string>;
+  /** RFC 9457 extension members (e.g. `balance`, `price`); never overrides the standard members. */
+  extensions?: Record<string, unknown>;
   cause?: unknown;
 }
 
@@ -21,6 +23,7 @@ export interface ApiErrorOptions {
 export const STATUS_TITLES: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
+  402: "Payment Required",
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
@@ -30,6 +33,7 @@ export const STATUS_TITLES: Record<number, string> = {
   422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  502: "Bad Gateway",
   503: "Service Unavailable",
 };
 
@@ -45,6 +49,7 @@ export class ApiError extends Error {
   readonly detail: string;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
+  readonly extensions: Record<string, unknown>;
 
   constructor(status: ContentfulStatusCode, code: string, options: ApiErrorOptions = {}) {
     super(options.detail ?? code, { cause: options.cause });
@@ -54,6 +59,7 @@ export class ApiError extends Error {
     this.detail = options.detail ?? STATUS_TITLES[status] ?? code;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
   }
 }
 

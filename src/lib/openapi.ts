@@ -3,7 +3,7 @@
  * helpers routes use to reference them.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "./problem.ts";
+import { InsufficientCreditsProblemSchema, PROBLEM_CONTENT_TYPE, ProblemSchema } from "./problem.ts";
 import type { AppBindings } from "./types.ts";
 
 const problemResponses = {
@@ -18,15 +18,24 @@ const problemResponses = {
   UnprocessableContent: "The body parses but does not match the schema; see `errors`.",
   TooManyRequests: "Rate limit exceeded; see `Retry-After`.",
   InternalError: "An unexpected error; the body carries the request id, never internals.",
+  BadGateway: "`payment_provider_error`: the payment provider failed or could not be reached.",
   ServiceUnavailable:
     "`rate_limiter_unavailable`: neither Redis nor the database could count this request; see `Retry-After`.",
+  NotConfigured:
+    "`billing_not_configured`: this deployment has no payment provider configured (STRIPE_SECRET_KEY).",
 } as const;
 
-export type ProblemResponseName = keyof typeof problemResponses;
+/** Shared problem responses whose body is not the plain Problem schema. */
+const problemSchemaOf: Partial<Record<keyof typeof problemResponses | "PaymentRequired", string>> = {
+  PaymentRequired: "InsufficientCreditsProblem",
+};
+
+export type ProblemResponseName = keyof typeof problemResponses | "PaymentRequired";
 
 const STATUS_OF: Record<ProblemResponseName, number> = {
   BadRequest: 400,
   Unauthorized: 401,
+  PaymentRequired: 402,
   Forbidden: 403,
   NotFound: 404,
   Conflict: 409,
@@ -35,7 +44,9 @@ const STATUS_OF: Record<ProblemResponseName, number> = {
   UnprocessableContent: 422,
   TooManyRequests: 429,
   InternalError: 500,
+  BadGateway: 502,
   ServiceUnavailable: 503,
+  NotConfigured: 503,
 };
 
 /** A `$ref` to a shared problem response, keyed by its status, for spreading into `responses`. */
@@ -59,10 +70,17 @@ export const BEARER_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, 
 /** Registers the shared components on the app's registry (once, in app.ts). */
 export function registerOpenApiComponents(app: OpenAPIHono<AppBindings>): void {
   app.openAPIRegistry.register("Problem", ProblemSchema);
-  for (const [name, description] of Object.entries(problemResponses)) {
+  app.openAPIRegistry.register("InsufficientCreditsProblem", InsufficientCreditsProblemSchema);
+  const responses: Record<ProblemResponseName, string> = {
+    ...problemResponses,
+    PaymentRequired:
+      "`insufficient_credits`: the balance does not cover the price; `balance` and `price` say by how much.",
+  };
+  for (const [name, description] of Object.entries(responses)) {
+    const schema = problemSchemaOf[name as ProblemResponseName] ?? "Problem";
     app.openAPIRegistry.registerComponent("responses", name, {
       description,
-      content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: "#/components/schemas/Problem" } } },
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: `#/components/schemas/${schema}` } } },
     });
   }
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

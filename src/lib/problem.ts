@@ -34,6 +34,16 @@ export const ProblemSchema = z
 
 export type Problem = z.infer<typeof ProblemSchema>;
 
+/** The 402 `insufficient_credits` problem: a Problem plus what the caller has and what it costs. */
+export const InsufficientCreditsProblemSchema = ProblemSchema.extend({
+  balance: z.number().int().min(0).optional().openapi({ description: "The caller's balance.", example: 2 }),
+  price: z.number().int().min(0).optional().openapi({ description: "What the request costs.", example: 5 }),
+})
+  .strict()
+  .openapi("InsufficientCreditsProblem", {
+    description: "RFC 9457 problem details with `balance` and `price`.",
+  });
+
 const problemType = (code: string) => `urn:edge-auth-api:problem:${code}`;
 
 /** Maps anything thrown to an ApiError, so every error path answers with the same shape. */
@@ -69,7 +79,8 @@ export const payloadTooLarge = () =>
 
 /** Builds the problem response for `err`, carrying the request id and the error's headers. */
 export function problemResponse(c: Context<AppBindings>, err: ApiError): Response {
-  const body: Problem = {
+  const body: Problem & Record<string, unknown> = {
+    ...err.extensions,
     type: problemType(err.code),
     title: STATUS_TITLES[err.status] ?? "Error",
     status: err.status,
