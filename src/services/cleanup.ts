@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import type { Config } from "../env.ts";
-import { redriveTasks } from "../queues/jobs/task.ts";
+import { redriveTasks, refundEndedTasks } from "../queues/jobs/task.ts";
 import { redriveEmails } from "./outbox.ts";
 import { rateRules } from "./rate-limit/index.ts";
 
@@ -86,5 +86,10 @@ export const cleanupJobs: CleanupJob[] = [
     // Outbox re-drive: tasks a crash or a lost message left behind get their message again.
     name: "redrive-tasks",
     run: (db, config, env) => redriveTasks(db, config, env.JOBS_QUEUE),
+  },
+  {
+    // Failed and revoked tasks give back what they cost, exactly once.
+    name: "refund-ended-tasks",
+    run: (db) => refundEndedTasks(db),
   },
 ];

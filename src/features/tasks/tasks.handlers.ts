@@ -1,4 +1,5 @@
 import type { AppRouteHandler } from "../../lib/types.ts";
+import { taskPrice } from "../credits/credits.service.ts";
 import type { CreateTaskRoute, GetTaskRoute, ListTasksRoute, RevokeTaskRoute } from "./tasks.routes.ts";
 import { toTask } from "./tasks.schemas.ts";
 import * as tasks from "./tasks.service.ts";
@@ -7,11 +8,13 @@ const location = (id: string) => `/api/v1/tasks/${id}`;
 
 /** 202 + Location for a new task, 200 for an idempotent replay; the message is queued after the response. */
 export const createTask: AppRouteHandler<CreateTaskRoute> = async (c) => {
+  const body = c.req.valid("json");
   const { task, created } = await tasks.createTask(
     c.get("db"),
     c.get("gate"),
-    c.req.valid("json"),
+    body,
     c.req.valid("header")["idempotency-key"],
+    taskPrice(c.get("config"), body.type),
   );
   const id = task.id as string;
   // Off the response path; the row is already written, so a failed send is only re-driven later.

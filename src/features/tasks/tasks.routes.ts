@@ -66,7 +66,7 @@ export const createTask = protectedRoute(
         headers: LOCATION_HEADER,
         content: jsonContent(TaskSchema),
       },
-      ...problems(...BODY_PROBLEMS, ...COMMON_PROBLEMS),
+      ...problems("PaymentRequired", ...BODY_PROBLEMS, ...COMMON_PROBLEMS),
     },
   },
 );

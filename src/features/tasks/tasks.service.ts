@@ -10,6 +10,7 @@ import { ApiError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { JobMessage } from "../../queues/messages.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
+import { creditDebitCtes, insufficientCredits, refundTaskCredits } from "../credits/credits.service.ts";
 import type { CreateTaskInput, TaskRow } from "./tasks.schemas.ts";
 
 /** The queue message kind of a task. */
@@ -59,37 +60,59 @@ export async function createTask(
   gate: SessionGate,
   body: CreateTaskInput,
   idempotencyKey: string | undefined,
+  price = 0,
 ): Promise<CreatedTask> {
   const { type, ...input } = body;
   const requestHash = idempotencyKey === undefined ? null : await sha256Hex(canonicalJson(body));
   const key = idempotencyKey ?? null;
-  const result = await db.execute<TaskRow & { created: boolean }>(sql`
-    with g as (select ${gate.userId} as uid),
-    ins as (
-      insert into tasks (user_id, type, input, idempotency_key, request_hash)
-      select g.uid, ${type}, ${JSON.stringify(input)}::jsonb, ${key}, ${requestHash} from g where g.uid is not null
-      on conflict (user_id, idempotency_key) where idempotency_key is not null do nothing
-      returning *
-    )
-    select ins.*, true as created from ins
-    union all
-    select t.*, false as created from tasks t, g
-    where ${key}::text is not null and t.user_id = g.uid and t.idempotency_key = ${key} and not exists (select 1 from ins)`);
-  let row = result.rows[0];
-  if (!row && key !== null) {
-    const again = await db.execute<TaskRow>(
-      sql`select t.*, false as created from tasks t where t.user_id = ${gate.userId} and t.idempotency_key = ${key}`,
-    );
-    row = again.rows[0] as (TaskRow & { created: boolean }) | undefined;
+  const taskId = crypto.randomUUID();
+  // The debit and the insert are one statement: the task exists if and only if it was paid for. A
+  // replayed Idempotency-Key finds its task in `existing` and pays nothing; a concurrent replay that
+  // slips past it collides on the unique key, and the whole statement (debit included) rolls back.
+  const payer = sql`(select uid from g where not exists (select 1 from existing))`;
+  const debit =
+    price > 0
+      ? creditDebitCtes({ userId: payer, price, reference: taskId })
+      : sql`credit_debit as (select id, credits from users where id = ${payer})`;
+  let result: {
+    rows: { created: TaskRow | null; existing: TaskRow | null; ok: boolean; balance: number | null }[];
+  };
+  try {
+    result = await db.execute(sql`
+      with g as (select ${gate.userId} as uid),
+      existing as (
+        select t.* from tasks t, g
+        where ${key}::text is not null and t.user_id = g.uid and t.idempotency_key = ${key}
+      ),
+      ${debit},
+      ins as (
+        insert into tasks (id, user_id, type, input, idempotency_key, request_hash)
+        select ${taskId}, credit_debit.id, ${type}, ${JSON.stringify(input)}::jsonb, ${key}, ${requestHash}
+        from credit_debit
+        returning *
+      )
+      select (select row_to_json(ins) from ins) as created,
+        (select row_to_json(existing) from existing limit 1) as existing,
+        (select uid from g) is not null as ok,
+        (select credits from users where id = (select uid from g)) as balance`);
+  } catch (err) {
+    if (!isUniqueViolation(err) || key === null) throw err;
+    result = await db.execute(sql`
+      select null as created, (select row_to_json(t) from tasks t
+        where t.user_id = ${gate.userId} and t.idempotency_key = ${key}) as existing,
+        ${gate.passes} as ok, null as balance`);
   }
-  if (!row) throw gate.denied();
-  if (!row.created && row.request_hash !== requestHash) {
+  const out = result.rows[0];
+  if (!out?.ok) throw gate.denied();
+  if (!out.created && !out.existing) throw insufficientCredits(Number(out.balance ?? 0), price);
+  const created = Boolean(out.created);
+  const task = (out.created ?? out.existing) as TaskRow;
+  if (!created && task.request_hash !== requestHash) {
     throw new ApiError(422, "idempotency_key_reused", {
       detail: "This Idempotency-Key was already used with a different request body.",
     });
   }
-  const { created, ...task } = row;
-  return { task, created: Boolean(created) };
+  return { task, created };
 }
 
 /** One round trip: the task, if the caller owns it or is an admin (else 404, never 403). */
@@ -156,6 +179,8 @@ export async function revokeTask(db: Db, gate: SessionGate, id: string): Promise
     });
   }
   const { revoked: _, ...task } = row;
+  // A revoked task gives back what it cost (exactly once: the refund is keyed by the task id).
+  await refundTaskCredits(db, task.id as string);
   return task;
 }
 
@@ -173,3 +198,10 @@ export async function enqueueTask(queue: Pick<Queue<JobMessage>, "send">, id: st
     });
   }
 }
+
+const isUniqueViolation = (err: unknown): boolean => {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: string }).code === "23505") return true;
+  }
+  return false;
+};

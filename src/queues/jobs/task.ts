@@ -13,6 +13,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { type Db, getDb } from "../../db/client.ts";
 import type { TaskType } from "../../db/schema/index.ts";
 import { type Config, loadConfig } from "../../env.ts";
+import { refundTaskCredits } from "../../features/credits/credits.service.ts";
 import type {
   ArrayStatsSchema,
   NumberStatsSchema,
@@ -187,6 +188,8 @@ export async function runTaskJob(job: JobMessage, env: Env): Promise<void> {
         updated_at = now()
       where id = ${job.id} and status = 'STARTED' returning status`);
     if (failed.rows[0]?.status === "RETRY") throw new TaskRetry(`task ${job.id} failed; retrying`);
+    // A failed task gives back what it cost (exactly once; the cron sweep covers a crash here).
+    if (failed.rows[0]?.status === "FAILURE") await refundTaskCredits(db, job.id);
     return;
   }
   if (outcome === STOPPED) return;
@@ -255,4 +258,21 @@ export async function redriveTasks(
   }
   if (failed > 0) throw new Error(`${failed} of ${ids.length} task messages could not be queued`);
   return ids.length;
+}
+
+/**
+ * Refunds every task that ended FAILURE or REVOKED and was charged but not yet refunded: the
+ * transitions refund at once, this sweep covers a crash between the two statements (and the stale
+ * STARTED tasks the re-drive marks FAILURE). Refunds are keyed by task id, so none happens twice.
+ */
+export async function refundEndedTasks(db: Db): Promise<number> {
+  const result = await db.execute<{ id: string }>(sql`
+    select t.id from tasks t
+    join credit_ledger d on d.reason = 'task_debit' and d.reference = t.id::text
+    where t.status in ('FAILURE', 'REVOKED')
+      and not exists (select 1 from credit_ledger r where r.reason = 'task_refund' and r.reference = t.id::text)
+    limit ${REDRIVE_LIMIT}`);
+  let refunded = 0;
+  for (const { id } of result.rows) if ((await refundTaskCredits(db, id)) > 0) refunded++;
+  return refunded;
 }
