@@ -8,6 +8,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { version } from "../package.json";
 import { ConfigError } from "./env.ts";
 import { authRouter } from "./features/auth/auth.index.ts";
+import { eventsRouter } from "./features/events/events.index.ts";
 import { healthRouter } from "./features/health/health.index.ts";
 import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
 import { usersRouter } from "./features/users/users.index.ts";
@@ -58,6 +59,7 @@ export function createApp(): AppOpenAPI {
   app.route("/", healthRouter);
   app.route("/", authRouter);
   app.route("/", usersRouter);
+  app.route("/", eventsRouter);
 
   // Generated once per isolate (per APP_URL, which is the document's server).
   const documents = new Map<string, unknown>();
