@@ -21,14 +21,15 @@ const AuditEventSchema = z
   .object({
     id: z.uuid(),
     actor_id: z.uuid().nullable().openapi({ description: "Who acted; null for the admin CLI." }),
-    target_id: z.uuid().nullable().openapi({ description: "The account acted on (it may since be deleted)." }),
+    target_id: z
+      .uuid()
+      .nullable()
+      .openapi({ description: "The account acted on (it may since be deleted)." }),
     action: z.string().openapi({ example: "user.update" }),
-    changes: z
-      .record(z.string(), z.object({ before: z.unknown(), after: z.unknown() }))
-      .openapi({
-        description: "`{field: {before, after}}` of what changed.",
-        example: { role: { before: "user", after: "moderator" } },
-      }),
+    changes: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })).openapi({
+      description: "`{field: {before, after}}` of what changed.",
+      example: { role: { before: "user", after: "moderator" } },
+    }),
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),
     created_at: z.iso.datetime(),
@@ -91,7 +92,10 @@ export const listAuditEvents = protectedRoute(
       }),
     },
     responses: {
-      200: { description: "A page of entries.", content: jsonContent(pageOf(AuditEventSchema, "AuditEventPage")) },
+      200: {
+        description: "A page of entries.",
+        content: jsonContent(pageOf(AuditEventSchema, "AuditEventPage")),
+      },
       ...problems("UnprocessableContent", ...COMMON_PROBLEMS),
     },
   },

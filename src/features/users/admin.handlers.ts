@@ -1,12 +1,12 @@
 import { clientInfo } from "../../lib/client-info.ts";
 import type { AppRouteHandler } from "../../lib/types.ts";
-import * as admin from "./admin.service.ts";
 import type {
   DeleteUserRoute,
   GetUserRoute,
   RevokeUserSessionsRoute,
   UpdateUserRoute,
 } from "./admin.routes.ts";
+import * as admin from "./admin.service.ts";
 import { toUser } from "./users.schemas.ts";
 
 export const getUser: AppRouteHandler<GetUserRoute> = async (c) => {

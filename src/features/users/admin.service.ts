@@ -120,7 +120,11 @@ export async function updateUser(
         ? sql`email_verified_at = coalesce(u.email_verified_at, now())`
         : sql`email_verified_at = null`,
     );
-    change("email_verified", sql`(o.email_verified_at is not null)`, sql`(upd.email_verified_at is not null)`);
+    change(
+      "email_verified",
+      sql`(o.email_verified_at is not null)`,
+      sql`(upd.email_verified_at is not null)`,
+    );
   }
 
   const rows = await run(

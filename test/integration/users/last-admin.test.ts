@@ -76,18 +76,20 @@ describe("the last active admin", () => {
       const a = await iso.signedIn("admin");
       const b = await iso.signedIn("admin");
       // Each demotes the other at the same moment: without the lock both would see "one remains".
-      const results = await whileRowsLocked(iso.env, [a.id, b.id], () => Promise.all([
-        api("PATCH", `/api/v1/users/${b.id}`, {
-          token: a.tokens.access_token,
-          json: { role: "user" },
-          env: iso.env,
-        }),
-        api("PATCH", `/api/v1/users/${a.id}`, {
-          token: b.tokens.access_token,
-          json: { role: "user" },
-          env: iso.env,
-        }),
-      ]));
+      const results = await whileRowsLocked(iso.env, [a.id, b.id], () =>
+        Promise.all([
+          api("PATCH", `/api/v1/users/${b.id}`, {
+            token: a.tokens.access_token,
+            json: { role: "user" },
+            env: iso.env,
+          }),
+          api("PATCH", `/api/v1/users/${a.id}`, {
+            token: b.tokens.access_token,
+            json: { role: "user" },
+            env: iso.env,
+          }),
+        ]),
+      );
       const statuses = results.map((r) => r.status).sort();
       // The loser is either refused as the last admin (409) or, demoted first, no longer passes the
       // gate for an admin-only change (403): in no order may both succeed.
@@ -114,8 +116,14 @@ describe("the last active admin", () => {
     );
     const dump = results.map((r) => r.dump).join("\n");
     // Exactly one wins; the loser is refused as the last admin (409), or its caller is gone (401).
-    expect(results.filter((r) => r.status === 200 || r.status === 204), dump).toHaveLength(1);
-    expect(results.filter((r) => r.status === 401 || r.status === 409), dump).toHaveLength(1);
+    expect(
+      results.filter((r) => r.status === 200 || r.status === 204),
+      dump,
+    ).toHaveLength(1);
+    expect(
+      results.filter((r) => r.status === 401 || r.status === 409),
+      dump,
+    ).toHaveLength(1);
     expect(await iso.sql`select id from users where role = 'admin' and is_active`).toHaveLength(1);
   });
 });
