@@ -5,6 +5,47 @@ import { PaginationQuery, pageOf } from "../../lib/pagination.ts";
 import { rolesFor } from "../../lib/permissions.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
 
+/**
+ * Every key a security event's metadata carries today, closed (like every response object), so a
+ * new key is a visible change of the contract: add it here when a writer starts to send it.
+ */
+const SecurityEventMetadata = z
+  .object({
+    reason: z
+      .string()
+      .optional()
+      .openapi({ description: "`login_failed`: why (never shown to the client at login)." }),
+    session_id: z.string().optional(),
+    scope: z.string().optional().openapi({ description: "`logout`: `session` or `all`." }),
+    sessions: z.number().int().optional().openapi({ description: "How many sessions were ended." }),
+    sessions_ended: z.number().int().optional(),
+    sessions_revoked: z.number().int().optional(),
+    by: z.string().optional().openapi({ description: "Who did it when not the user: `admin`, `admin-cli`." }),
+    from: z.string().optional().openapi({ description: "`email_changed`: the old address." }),
+    to: z.string().optional().openapi({ description: "`email_changed`: the new address." }),
+  })
+  .strict()
+  .openapi("SecurityEventMetadata");
+
+const BeforeAfter = z.object({ before: z.unknown(), after: z.unknown() }).strict().openapi("BeforeAfter");
+
+/** The fields an audit entry may report (closed for the same reason as the metadata above). */
+const AuditChanges = z
+  .object({
+    role: BeforeAfter.optional(),
+    is_active: BeforeAfter.optional(),
+    full_name: BeforeAfter.optional(),
+    email_verified: BeforeAfter.optional(),
+    username: BeforeAfter.optional(),
+    email: BeforeAfter.optional(),
+    live_sessions: BeforeAfter.optional(),
+  })
+  .strict()
+  .openapi("AuditChanges", {
+    description: "`{field: {before, after}}` of what changed.",
+    example: { role: { before: "user", after: "moderator" } },
+  });
+
 const SecurityEventSchema = z
   .object({
     id: z.uuid(),
@@ -12,7 +53,7 @@ const SecurityEventSchema = z
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),
     created_at: z.iso.datetime(),
-    metadata: z.record(z.string(), z.unknown()),
+    metadata: SecurityEventMetadata,
   })
   .strict()
   .openapi("SecurityEvent");
@@ -26,10 +67,7 @@ const AuditEventSchema = z
       .nullable()
       .openapi({ description: "The account acted on (it may since be deleted)." }),
     action: z.string().openapi({ example: "user.update" }),
-    changes: z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() })).openapi({
-      description: "`{field: {before, after}}` of what changed.",
-      example: { role: { before: "user", after: "moderator" } },
-    }),
+    changes: AuditChanges,
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),
     created_at: z.iso.datetime(),
