@@ -13,6 +13,7 @@ import { billingRouter } from "./features/billing/billing.index.ts";
 import { creditsRouter } from "./features/credits/credits.index.ts";
 import { devRouter } from "./features/dev/dev.index.ts";
 import { DEV_PATH_PREFIX, DEV_SCHEMAS } from "./features/dev/dev.routes.ts";
+import { eventsRouter } from "./features/events/events.index.ts";
 import { healthRouter } from "./features/health/health.index.ts";
 import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
 import { metricsRouter } from "./features/metrics/metrics.index.ts";
@@ -76,6 +77,7 @@ export function createApp(): AppOpenAPI {
   app.route("/", preRegisterRouter);
   app.route("/", creditsRouter);
   app.route("/", billingRouter);
+  app.route("/", eventsRouter);
 
   // Generated once per isolate per (APP_URL, which is the document's server; whether dev routes show).
   const documents = new Map<string, unknown>();

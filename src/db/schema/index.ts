@@ -1,3 +1,4 @@
+export * from "./audit-events.ts";
 export * from "./billing.ts";
 export * from "./email.ts";
 export * from "./pre-registrations.ts";

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   boolean,
   check,
+  index,
   integer,
   pgEnum,
   pgTable,
@@ -15,7 +16,12 @@ import {
 export const userRoles = ["user", "moderator", "admin"] as const;
 export const userRole = pgEnum("user_role", userRoles);
 
-/** Accounts. Username and e-mail are unique case-insensitively (unique indexes on lower()). */
+/**
+ * Accounts. Username and e-mail are unique case-insensitively (unique indexes on lower()). The list
+ * (GET /users) is served by trigram GIN indexes for `q` (ilike '%q%') and by (filter, created_at,
+ * id) b-trees for its order (ascending: a backward scan is exactly `desc`, nulls first, the
+ * default the queries use); docs/users-list-query-plan.md has the plans at 100,000 users.
+ */
 export const users = pgTable(
   "users",
   {
@@ -40,6 +46,12 @@ export const users = pgTable(
     uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
     // The database, not only the code, refuses a negative balance.
     check("users_credits_check", sql`${t.credits} >= 0`),
+    index("users_username_trgm_idx").using("gin", t.username.op("gin_trgm_ops")),
+    index("users_email_trgm_idx").using("gin", t.email.op("gin_trgm_ops")),
+    index("users_full_name_trgm_idx").using("gin", t.fullName.op("gin_trgm_ops")),
+    index("users_created_idx").on(t.createdAt, t.id),
+    index("users_role_created_idx").on(t.role, t.createdAt, t.id),
+    index("users_active_created_idx").on(t.isActive, t.createdAt, t.id),
   ],
 );
 

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { userRoles } from "../../db/schema/index.ts";
 import { BODY_PROBLEMS, COMMON_PROBLEMS, jsonContent, problems } from "../../lib/openapi.ts";
 import { PaginationQuery, pageOf, QueryBoolean } from "../../lib/pagination.ts";
+import { rolesFor } from "../../lib/permissions.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
 import { Email, FullName, Username, UserSchema } from "./users.schemas.ts";
 
@@ -108,7 +109,7 @@ export const ListUsersQuery = PaginationQuery.extend({
 });
 
 export const listUsers = protectedRoute(
-  { session: "in-statement", roles: ["moderator", "admin"] },
+  { session: "in-statement", roles: rolesFor("users:list") },
   {
     method: "get",
     path: "/api/v1/users",

@@ -117,14 +117,12 @@ export interface UserListQuery {
 }
 
 /**
- * A page of users, newest first (ties by id, so pages are stable), and the total, in one statement
- * that also carries the gate (moderators and admins only).
+ * The list statement: the gate, the total and the page (newest first, ties by id, so pages are
+ * stable). The filters are repeated in the count and the page instead of sharing a CTE: a CTE used
+ * twice is materialized, which would read every matching row before the page could use the
+ * (created_at, id) index. Exported for bench/users-list.ts, which explains this exact statement.
  */
-export async function listUsers(
-  db: Db,
-  gate: SessionGate,
-  query: UserListQuery,
-): Promise<{ items: UserRecord[]; total: number; skip: number; limit: number }> {
+export function listUsersStatement(gate: SessionGate, query: UserListQuery): SQL {
   const filters: SQL[] = [sql`(select ok from g)`];
   if (query.q) {
     const pattern = likePattern(query.q);
@@ -134,17 +132,27 @@ export async function listUsers(
   }
   if (query.role) filters.push(sql`u.role = ${query.role}`);
   if (query.is_active !== undefined) filters.push(sql`u.is_active = ${query.is_active}`);
-  const result = await db.execute<{ ok: boolean; total: number; items: Record<string, unknown>[] }>(sql`
-    with g as (select ${gate.passes} as ok),
-    f as (
-      select u.id, u.username, u.email, u.full_name, u.avatar_key, u.role, u.is_active,
-             u.email_verified_at, u.credits, u.created_at, u.updated_at, u.last_login
-      from users u where ${sql.join(filters, sql` and `)}
-    )
-    select (select ok from g) as ok, (select count(*) from f)::int as total,
+  const where = sql.join(filters, sql` and `);
+  return sql`
+    with g as (select ${gate.passes} as ok)
+    select (select ok from g) as ok, (select count(*) from users u where ${where})::int as total,
       coalesce((select json_agg(p) from (
-        select * from f order by created_at desc, id desc limit ${query.limit} offset ${query.skip}
-      ) p), '[]'::json) as items`);
+        select u.id, u.username, u.email, u.full_name, u.avatar_key, u.role, u.is_active,
+               u.email_verified_at, u.credits, u.created_at, u.updated_at, u.last_login
+        from users u where ${where}
+        order by u.created_at desc, u.id desc limit ${query.limit} offset ${query.skip}
+      ) p), '[]'::json) as items`;
+}
+
+/** A page of users and the total, in one statement that also carries the gate (moderators and admins). */
+export async function listUsers(
+  db: Db,
+  gate: SessionGate,
+  query: UserListQuery,
+): Promise<{ items: UserRecord[]; total: number; skip: number; limit: number }> {
+  const result = await db.execute<{ ok: boolean; total: number; items: Record<string, unknown>[] }>(
+    listUsersStatement(gate, query),
+  );
   const row = result.rows[0];
   if (!row?.ok) throw gate.denied();
   return {
