@@ -167,6 +167,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
 
+  // The Worker's fetch keeps idle connections to reuse them. Node closes an idle keep-alive
+  // connection after 5 s by default; a query sent on it just as it closes fails with "Network
+  // connection lost" (a 500 under load). Like Neon's proxy, outlive the client's idle connections.
+  server.keepAliveTimeout = 10 * 60_000;
+  server.headersTimeout = server.keepAliveTimeout + 1_000;
+
   server.on("upgrade", (req, socket, head) => {
     socket.on("error", (error) => log(`gateway: upgrade socket error: ${error.message}`));
     const url = new URL(req.url ?? "/", "http://gateway");

@@ -16,6 +16,10 @@ const TABLES = [
   "security_events",
   "audit_events",
   "rate_limit_counters",
+  // Registration also writes these, in the same statement as the user.
+  "one_time_tokens",
+  "email_outbox",
+  "pre_registrations",
 ];
 
 export interface IsolatedSchema {
@@ -40,6 +44,9 @@ export async function isolatedSchema(): Promise<IsolatedSchema> {
   );
   await admin.query(
     `alter table ${schema}.security_events add foreign key (user_id) references ${schema}.users(id) on delete cascade`,
+  );
+  await admin.query(
+    `alter table ${schema}.one_time_tokens add foreign key (user_id) references ${schema}.users(id) on delete cascade`,
   );
   await admin.query(
     `alter table ${schema}.retired_refresh_tokens add foreign key (session_id) references ${schema}.sessions(id) on delete cascade`,
