@@ -10,10 +10,12 @@
  * whole statement, balance update included, is rolled back by the unique violation and reported as
  * `duplicate`. `users.credits >= 0` is a CHECK constraint, so no code path can go negative.
  */
+
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import type { CreditReason } from "../../db/schema/billing.ts";
 import type { Config } from "../../env.ts";
+import type { ClientInfo } from "../../lib/client-info.ts";
 import { ApiError } from "../../lib/errors.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
 
@@ -54,6 +56,8 @@ export interface Booking {
   when?: SQL;
   /** Extra columns for the statement's one result row, e.g. `exists (select 1 from ev) as fresh`. */
   also?: SQL;
+  /** Extra CTE definitions after the booking; `credit_upd` has `id, credits, delta` of a booked change. */
+  after?: SQL;
 }
 
 export type BookingStatus = "booked" | "duplicate" | "insufficient" | "no_user" | "skipped";
@@ -108,7 +112,7 @@ export function bookCreditsSql(b: Booking): SQL {
              ${b.externalRef ?? null}, delta - requested
       from credit_upd
       returning id, delta, balance_after, reason, reference, created_at, uncollected
-    )
+    )${b.after ? sql`, ${b.after}` : sql``}
     select (select row_to_json(i) from credit_ins i) as entry,
       coalesce((select credits from credit_upd), (select credits from credit_cur)) as balance,
       exists (select 1 from users where id = ${b.userId}) as user_exists,
@@ -294,6 +298,7 @@ export async function adminBookCredits(
   gate: SessionGate,
   targetId: string,
   change: { delta: number; note: string },
+  client: ClientInfo,
 ): Promise<{ balance: number; entry: LedgerEntry }> {
   if (!UUID.test(targetId)) throw gate.denied(userNotFound());
   const result = await bookCredits(db, {
@@ -305,6 +310,15 @@ export async function adminBookCredits(
     note: change.note,
     // The gate: nothing is booked unless the caller is (still) a live admin.
     when: sql`${gate.passes}`,
+    // The audit log records the grant in the same statement.
+    after: sql`credit_audit as (
+      insert into audit_events (actor_id, target_id, action, changes, ip, user_agent)
+      select ${gate.userId}, u.id, 'user.credits',
+        jsonb_build_object('credits', jsonb_build_object('before', u.credits - u.delta, 'after', u.credits),
+                           'reason', jsonb_build_object('before', null, 'after', ${change.note}::text)),
+        ${client.ip}, ${client.userAgent}
+      from credit_upd u where exists (select 1 from credit_ins)
+    )`,
   });
   if (result.status === "booked" && result.entry && result.balance !== undefined) {
     const { uncollected: _, ...entry } = result.entry;

@@ -39,6 +39,8 @@ const AuditChanges = z
     username: BeforeAfter.optional(),
     email: BeforeAfter.optional(),
     live_sessions: BeforeAfter.optional(),
+    credits: BeforeAfter.optional(),
+    reason: BeforeAfter.optional(),
   })
   .strict()
   .openapi("AuditChanges", {

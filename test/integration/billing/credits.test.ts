@@ -66,6 +66,17 @@ describe("POST /api/v1/users/{id}/credits (admin)", () => {
       { actor_id: admin.id, note: "abuse", reason: "admin_deduct" },
     ]);
     await expectLedgerMatchesBalance(user.id);
+    // And the audit log has both, written by the same statements, readable through the API.
+    const audit = await api("GET", `/api/v1/audit-events?target_id=${user.id}&action=user.credits`, {
+      token: admin.tokens.access_token,
+    });
+    expect(audit.status, audit.dump).toBe(200);
+    expect(
+      audit.body.items.map((e: { actor_id: string; changes: unknown }) => [e.actor_id, e.changes]),
+    ).toEqual([
+      [admin.id, { credits: { before: 10, after: 6 }, reason: { before: null, after: "abuse" } }],
+      [admin.id, { credits: { before: 0, after: 10 }, reason: { before: null, after: "welcome" } }],
+    ]);
   });
 
   it("a deduction below zero is 409 insufficient_credits and changes nothing", async () => {
