@@ -18,7 +18,7 @@ export const PERMISSIONS = {
   "users:set-active": ["moderator", "admin"],
   /** DELETE /users/{id}. */
   "users:delete": ["admin"],
-  /** POST /users/{id}/sessions/revoke. */
+  /** POST /users/{id}/revoke-sessions. */
   "users:revoke-sessions": ["admin"],
   /** GET /audit-events. */
   "audit:list": ["admin"],

@@ -121,7 +121,7 @@ export const revokeUserSessions = protectedRoute(
   { session: "in-statement", roles: rolesFor("users:revoke-sessions") },
   {
     method: "post",
-    path: "/api/v1/users/{id}/sessions/revoke",
+    path: "/api/v1/users/{id}/revoke-sessions",
     operationId: "revokeUserSessions",
     tags: ["Users"],
     summary: "End every session of a user (admin)",

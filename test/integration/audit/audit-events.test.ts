@@ -18,7 +18,7 @@ describe("GET /api/v1/audit-events", () => {
     expect((await patch(other, { full_name: "Second" })).status).toBe(200);
     expect(
       (
-        await api("POST", `/api/v1/users/${target.id}/sessions/revoke`, {
+        await api("POST", `/api/v1/users/${target.id}/revoke-sessions`, {
           token: admin.tokens.access_token,
         })
       ).status,

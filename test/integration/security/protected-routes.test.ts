@@ -44,7 +44,7 @@ describe("shared 401/403 suite over every protected route in the OpenAPI documen
       "GET /api/v1/users/{id}",
       "PATCH /api/v1/users/{id}",
       "DELETE /api/v1/users/{id}",
-      "POST /api/v1/users/{id}/sessions/revoke",
+      "POST /api/v1/users/{id}/revoke-sessions",
       "GET /api/v1/users/me/security-events",
       "GET /api/v1/audit-events",
     ]) {

@@ -231,13 +231,13 @@ describe("DELETE /api/v1/users/{id}", () => {
   });
 });
 
-describe("POST /api/v1/users/{id}/sessions/revoke", () => {
+describe("POST /api/v1/users/{id}/revoke-sessions", () => {
   it("ends every live session of the user, tells them, and is audited; one round trip", async () => {
     const admin = await signedInWithRole("admin");
     const target = await createSignedInUser();
     await loginAs(target);
     const { result, sqlRequests } = await countRoundTrips((env) =>
-      api("POST", `/api/v1/users/${target.id}/sessions/revoke`, { token: admin.tokens.access_token, env }),
+      api("POST", `/api/v1/users/${target.id}/revoke-sessions`, { token: admin.tokens.access_token, env }),
     );
     expect(result.status, result.dump).toBe(200);
     expect(result.body).toEqual({ revoked: 2 });
@@ -258,13 +258,13 @@ describe("POST /api/v1/users/{id}/sessions/revoke", () => {
 
   it("404 for a missing user; 403 for a moderator", async () => {
     const admin = await signedInWithRole("admin");
-    const res = await api("POST", `/api/v1/users/${MISSING}/sessions/revoke`, {
+    const res = await api("POST", `/api/v1/users/${MISSING}/revoke-sessions`, {
       token: admin.tokens.access_token,
     });
     expect(res.status, res.dump).toBe(404);
     const moderator = await signedInWithRole("moderator");
     const target = await createSignedInUser();
-    const refused = await api("POST", `/api/v1/users/${target.id}/sessions/revoke`, {
+    const refused = await api("POST", `/api/v1/users/${target.id}/revoke-sessions`, {
       token: moderator.tokens.access_token,
     });
     expect(refused.status, refused.dump).toBe(403);
