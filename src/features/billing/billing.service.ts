@@ -10,11 +10,13 @@
  * changes nothing, and a second event for the same session changes nothing either (the ledger's
  * `(stripe_checkout, session id)` is unique).
  */
+
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import type { Config, CreditPack } from "../../env.ts";
 import { ApiError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
+import { isUuid } from "../../lib/postgres.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
 import { stripePost } from "../../services/stripe.ts";
 import { type BookingResult, bookCredits } from "../credits/credits.service.ts";
@@ -136,7 +138,6 @@ export function parseStripeEvent(raw: string): StripeEvent | undefined {
   return e as StripeEvent;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const str = (v: unknown): string | undefined => (typeof v === "string" && v.length > 0 ? v : undefined);
 const idOf = (v: unknown): string | undefined => str(v) ?? str((v as { id?: unknown } | null)?.id);
 
@@ -165,14 +166,7 @@ export async function handleStripeEvent(db: Db, event: StripeEvent, logger: Logg
       const credits = Number(metadata.credits);
       // Asynchronous payment methods complete unpaid; their async_payment_succeeded event books.
       const paid = object.payment_status === "paid" || object.payment_status === "no_payment_required";
-      if (
-        !sessionId ||
-        !userId ||
-        !UUID.test(userId) ||
-        !Number.isInteger(credits) ||
-        credits <= 0 ||
-        !paid
-      ) {
+      if (!sessionId || !userId || !isUuid(userId) || !Number.isInteger(credits) || credits <= 0 || !paid) {
         logger.warn("stripe checkout event not booked", { event_id: event.id, session_id: sessionId, paid });
         return (await recordOnly(db, event)) ? "ignored" : "duplicate";
       }

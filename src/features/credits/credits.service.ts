@@ -17,6 +17,7 @@ import type { CreditReason } from "../../db/schema/billing.ts";
 import type { Config } from "../../env.ts";
 import type { ClientInfo } from "../../lib/client-info.ts";
 import { ApiError } from "../../lib/errors.ts";
+import { isUniqueViolation, isUuid } from "../../lib/postgres.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
 
 /** Anything that runs a drizzle SQL statement (the request-path client, a transaction). */
@@ -71,14 +72,6 @@ export interface BookingResult {
   /** The statement's row (for the `also` columns). */
   row: Record<string, unknown>;
 }
-
-const UNIQUE_VIOLATION = "23505";
-const isUniqueViolation = (err: unknown): boolean => {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: string }).code === UNIQUE_VIOLATION) return true;
-  }
-  return false;
-};
 
 /**
  * The single statement of a booking (see the module comment). Its one row has `entry` (the
@@ -283,8 +276,6 @@ export async function getMyCredits(
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** 404 for an unknown or malformed user id (admins only reach it, so no leak). */
 export const userNotFound = () => new ApiError(404, "not_found", { detail: "No such user." });
 
@@ -300,7 +291,7 @@ export async function adminBookCredits(
   change: { delta: number; note: string },
   client: ClientInfo,
 ): Promise<{ balance: number; entry: LedgerEntry }> {
-  if (!UUID.test(targetId)) throw gate.denied(userNotFound());
+  if (!isUuid(targetId)) throw gate.denied(userNotFound());
   const result = await bookCredits(db, {
     userId: targetId,
     delta: change.delta,

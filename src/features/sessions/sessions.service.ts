@@ -2,10 +2,12 @@
  * Logged-in devices: the caller's live sessions, and ending one of them. Every statement names the
  * caller through the session gate, so another user's session can never be listed or ended.
  */
+
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import type { ClientInfo } from "../../lib/client-info.ts";
 import { ApiError } from "../../lib/errors.ts";
+import { isUuid } from "../../lib/postgres.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
 
 /** A live session as the list shows it. */
@@ -19,8 +21,6 @@ export interface DeviceRecord {
   lastUsedAt: string;
   current: boolean;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** 404 for a session the caller does not have (another user's, ended, or not an id at all). */
 export const sessionNotFound = () =>
@@ -78,7 +78,7 @@ export async function revokeSession(
   client: ClientInfo,
 ): Promise<void> {
   // Not an id at all: no statement can find it (the gate is still checked first, on the error path).
-  if (!UUID.test(sessionId)) throw gate.denied(sessionNotFound());
+  if (!isUuid(sessionId)) throw gate.denied(sessionNotFound());
   const result = await db.execute(sql`
     with upd as (
       update sessions set revoked_at = now()

@@ -3,11 +3,13 @@
  * outbox entry: it is written first, then its `{kind: "task", id}` message is queued; the queue job
  * (src/queues/jobs/task.ts) runs it and the cron trigger re-drives what a crash left behind.
  */
+
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import type { TaskStatus } from "../../db/schema/index.ts";
 import { ApiError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
+import { isUniqueViolation, isUuid } from "../../lib/postgres.ts";
 import type { JobMessage } from "../../queues/messages.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
 import { creditDebitCtes, insufficientCredits, refundTaskCredits } from "../credits/credits.service.ts";
@@ -15,8 +17,6 @@ import type { CreateTaskInput, TaskRow } from "./tasks.schemas.ts";
 
 /** The queue message kind of a task. */
 export const TASK_JOB_KIND = "task";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const taskNotFound = () => new ApiError(404, "not_found", { detail: "No such task." });
 
@@ -117,7 +117,7 @@ export async function createTask(
 
 /** One round trip: the task, if the caller owns it or is an admin (else 404, never 403). */
 export async function getTask(db: Db, gate: SessionGate, id: string): Promise<TaskRow> {
-  if (!UUID.test(id)) throw taskNotFound();
+  if (!isUuid(id)) throw taskNotFound();
   const result = await db.execute<TaskRow>(
     sql`select t.* from tasks t where t.id = ${id} and ${visibleTo(gate)}`,
   );
@@ -160,7 +160,7 @@ export async function listTasks(
  * `task_finished` once it is SUCCESS, FAILURE or REVOKED. A running job notices at its next step.
  */
 export async function revokeTask(db: Db, gate: SessionGate, id: string): Promise<TaskRow> {
-  if (!UUID.test(id)) throw taskNotFound();
+  if (!isUuid(id)) throw taskNotFound();
   const result = await db.execute<TaskRow & { revoked: boolean }>(sql`
     with target as (select t.id from tasks t where t.id = ${id} and ${visibleTo(gate)}),
     upd as (
@@ -198,10 +198,3 @@ export async function enqueueTask(queue: Pick<Queue<JobMessage>, "send">, id: st
     });
   }
 }
-
-const isUniqueViolation = (err: unknown): boolean => {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: string }).code === "23505") return true;
-  }
-  return false;
-};

@@ -3,16 +3,16 @@
  * gate, reads the caller's role from the database in the same statement, and writes its audit row
  * in the same statement (a data-modifying CTE), so an action and its record cannot part ways.
  */
+
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import type { UserRole } from "../../db/schema/users.ts";
 import type { ClientInfo } from "../../lib/client-info.ts";
 import { ApiError, forbidden } from "../../lib/errors.ts";
 import { ADMIN_CHANGE_LOCK_KEY, PERMISSIONS, type Permission } from "../../lib/permissions.ts";
+import { isUuid } from "../../lib/postgres.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
 import { type UserRecord, userFromSqlRow } from "./users.schemas.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** 404 for a user the caller may not see, a missing one and a malformed id alike (no probing). */
 export const userNotFound = () => new ApiError(404, "not_found", { detail: "No such user." });
@@ -54,7 +54,7 @@ async function run(db: Db, gate: SessionGate, statement: SQL, locked: boolean) {
  * roles with `users:read-any`); 404 otherwise.
  */
 export async function getUser(db: Db, gate: SessionGate, id: string): Promise<UserRecord> {
-  if (!UUID.test(id)) throw gate.denied(userNotFound());
+  if (!isUuid(id)) throw gate.denied(userNotFound());
   const { rows } = await db.execute(sql`
     with caller as (select id, role from users where id = ${gate.userId})
     select c.id as caller_id, u.* from caller c
@@ -87,7 +87,7 @@ export async function updateUser(
   patch: AdminUserPatch,
   client: ClientInfo,
 ): Promise<UserRecord> {
-  if (!UUID.test(id)) throw gate.denied(userNotFound());
+  if (!isUuid(id)) throw gate.denied(userNotFound());
   const demotes = patch.role !== undefined && patch.role !== "admin";
   const deactivates = patch.isActive === false;
   const onlyIsActive =
@@ -187,7 +187,7 @@ function userFromOutcome(gate: SessionGate, row: Record<string, unknown> | undef
  * round trip (a batch with the admin-change lock).
  */
 export async function deleteUser(db: Db, gate: SessionGate, id: string, client: ClientInfo): Promise<void> {
-  if (!UUID.test(id)) throw gate.denied(userNotFound());
+  if (!isUuid(id)) throw gate.denied(userNotFound());
   const rows = await run(
     db,
     gate,
@@ -237,7 +237,7 @@ export async function revokeUserSessions(
   id: string,
   client: ClientInfo,
 ): Promise<number> {
-  if (!UUID.test(id)) throw gate.denied(userNotFound());
+  if (!isUuid(id)) throw gate.denied(userNotFound());
   const { rows } = await db.execute(sql`
     with caller as (select id from users where id = ${gate.userId}),
     t as (select u.id from users u, caller where u.id = ${id}),

@@ -2,6 +2,7 @@
  * The caller's own account (/users/me). Every statement names the caller through the session gate,
  * so it acts only while the session is live and the account active.
  */
+
 import { eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { users } from "../../db/schema/index.ts";
@@ -9,6 +10,7 @@ import type { UserRole } from "../../db/schema/users.ts";
 import type { ClientInfo } from "../../lib/client-info.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { likePattern } from "../../lib/pagination.ts";
+import { isUniqueViolation } from "../../lib/postgres.ts";
 import { verifyEmailMessage } from "../../services/mailer/templates.ts";
 import { prepareTokenEmail, tokenEmailCtes } from "../../services/outbox.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
@@ -29,14 +31,6 @@ export interface MePatch {
   /** Required with `email`: changing the address is a takeover-grade change. */
   currentPassword?: string;
 }
-
-const UNIQUE_VIOLATION = "23505";
-const isUniqueViolation = (err: unknown): boolean => {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: string }).code === UNIQUE_VIOLATION) return true;
-  }
-  return false;
-};
 
 /**
  * Updates the caller's profile in one statement; a changed e-mail is no longer verified, writes an

@@ -8,6 +8,7 @@
  * for revocation in one statement. A run that throws goes to RETRY and the consumer retries it with
  * backoff; after TASK_MAX_ATTEMPTS runs it is FAILURE and the message is acknowledged.
  */
+
 import type { z } from "@hono/zod-openapi";
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, getDb } from "../../db/client.ts";
@@ -23,6 +24,7 @@ import type {
 } from "../../features/tasks/tasks.schemas.ts";
 import { TASK_JOB_KIND } from "../../features/tasks/tasks.service.ts";
 import { describeError } from "../../lib/error-log.ts";
+import { isUuid } from "../../lib/postgres.ts";
 import { jobHandlers } from "../consumer.ts";
 import type { JobMessage } from "../messages.ts";
 
@@ -134,7 +136,6 @@ export function dataStatistics(
   throw new PermanentTaskError("data must be an array, an object or a string");
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Thrown to the consumer so it retries the message with backoff (the row is already RETRY). */
@@ -150,7 +151,7 @@ function publicError(err: unknown): string {
 
 /** Runs the task `job.id` once, if it can be claimed; see the module comment. */
 export async function runTaskJob(job: JobMessage, env: Env): Promise<void> {
-  if (!UUID.test(job.id)) return; // no such row can exist: nothing to do, nothing to retry
+  if (!isUuid(job.id)) return; // no such row can exist: nothing to do, nothing to retry
   const config = loadConfig(env);
   const db = getDb(config);
   const claimed = await db.execute<{ type: TaskType; input: unknown }>(sql`
