@@ -1,5 +1,6 @@
 import { getDb } from "./db/client.ts";
 import { loadConfig } from "./env.ts";
+import { describeError } from "./lib/error-log.ts";
 import { createLogger } from "./lib/logger.ts";
 import { cleanupJobs } from "./services/cleanup.ts";
 
@@ -17,7 +18,7 @@ export async function handleScheduled(
       const affected = await job.run(db, config, env);
       logger.info("scheduled job done", { job: job.name, affected });
     } catch (err) {
-      logger.error("scheduled job failed", { job: job.name, error: String(err) });
+      logger.error("scheduled job failed", { job: job.name, error: describeError(err) });
     }
   }
 }

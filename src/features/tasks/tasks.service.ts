@@ -7,6 +7,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import type { TaskStatus } from "../../db/schema/index.ts";
+import { describeError } from "../../lib/error-log.ts";
 import { ApiError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { isUniqueViolation, isUuid } from "../../lib/postgres.ts";
@@ -194,7 +195,7 @@ export async function enqueueTask(queue: Pick<Queue<JobMessage>, "send">, id: st
   } catch (err) {
     logger.warn("queueing a task failed; the cron trigger will re-drive it", {
       task_id: id,
-      error: String(err),
+      error: describeError(err),
     });
   }
 }
