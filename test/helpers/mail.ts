@@ -2,40 +2,15 @@
  * E-mail in tests: drive the real queue consumer over what the Worker queued, read the dev mailbox,
  * and stand in for Resend at the HTTP boundary (the only thing mocked).
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { expect, vi } from "vitest";
-import worker from "../../src/index.ts";
+import { runConsumer } from "./consumer.ts";
 import { api, envWith, type TestEnv, testEnv } from "./harness.ts";
 import { jobsQueue } from "./queue.ts";
 
-export const QUEUE_NAME = "edge-auth-api-jobs";
+export { QUEUE_NAME, runConsumer } from "./consumer.ts";
 
 /** The env in which the dev mailbox exists. */
 export const devEnv = envWith({ ENVIRONMENT: "development" });
-
-let messageSeq = 0;
-
-/** Runs the real consumer (`worker.queue`) over one batch of `bodies`; returns acks and retries. */
-export async function runConsumer(
-  bodies: unknown[],
-  env: TestEnv = testEnv,
-  options: { attempts?: number } = {},
-) {
-  const batch = createMessageBatch(
-    QUEUE_NAME,
-    bodies.map((body) => ({
-      id: `msg-${++messageSeq}-${crypto.randomUUID().slice(0, 8)}`,
-      timestamp: new Date(),
-      attempts: options.attempts ?? 1,
-      body,
-    })),
-  );
-  const retrySpies = batch.messages.map((m) => vi.spyOn(m, "retry"));
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  const result = await getQueueResult(batch, ctx);
-  return { ...result, ids: batch.messages.map((m) => m.id), retryCalls: retrySpies.map((s) => s.mock.calls) };
-}
 
 /** Hands every e-mail message the Worker queued so far to the real consumer (and forgets them). */
 export async function deliverPendingMail(env: TestEnv = testEnv) {

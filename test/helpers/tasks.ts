@@ -2,14 +2,11 @@
  * Background-task helpers: an env whose jobs queue records what is sent (so tests deliver messages to
  * the consumer themselves, deterministically), and delivery of messages to the real consumer.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import { expect, vi } from "vitest";
-import worker from "../../src/index.ts";
+import { expect } from "vitest";
 import type { JobMessage } from "../../src/queues/messages.ts";
+import { runConsumer } from "./consumer.ts";
 import type { TokenPair } from "./factories.ts";
 import { api, envWith, type TestEnv, testEnv } from "./harness.ts";
-
-const QUEUE = "edge-auth-api-jobs";
 
 /** An env whose JOBS_QUEUE records every message sent (send and sendBatch). */
 export function recordingEnv(overrides: Record<string, unknown> = {}): { env: TestEnv; sent: JobMessage[] } {
@@ -25,19 +22,9 @@ export function recordingEnv(overrides: Record<string, unknown> = {}): { env: Te
   return { env: envWith({ JOBS_QUEUE: queue, ...overrides }), sent };
 }
 
-let seq = 0;
 /** Delivers messages to the Worker's queue consumer in one batch and returns the queue result. */
-export async function deliver(bodies: unknown[], env: TestEnv = testEnv, attempts = 1) {
-  const batch = createMessageBatch(
-    QUEUE,
-    bodies.map((body) => ({ id: `m${++seq}`, timestamp: new Date(), attempts, body })),
-  );
-  const retrySpies = batch.messages.map((m) => vi.spyOn(m, "retry"));
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  const result = await getQueueResult(batch, ctx);
-  return { ...result, retryCalls: retrySpies.map((s) => s.mock.calls) };
-}
+export const deliver = (bodies: unknown[], env: TestEnv = testEnv, attempts = 1) =>
+  runConsumer(bodies, env, { attempts });
 
 /** POSTs a task (202 expected) through an env that records the queued message; returns both. */
 export async function startTask(

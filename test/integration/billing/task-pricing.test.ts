@@ -1,22 +1,14 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../../src/index.ts";
 import { taskImplementations } from "../../../src/queues/jobs/task.ts";
 import { sql } from "../../helpers/db.ts";
 import { createSignedInUser } from "../../helpers/factories.ts";
-import { api, envWith, type TestEnv } from "../../helpers/harness.ts";
+import { api, envWith } from "../../helpers/harness.ts";
+import { deliver } from "../../helpers/tasks.ts";
 import { expectLedgerMatchesBalance, giveCredits } from "./helpers.ts";
 
 const priced = envWith({ TASK_COST_ADD: "1", TASK_COST_LONG_RUNNING: "3", TASK_MAX_ATTEMPTS: "1" });
-
-async function deliver(env: TestEnv, id: string) {
-  const batch = createMessageBatch("edge-auth-api-jobs", [
-    { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: { kind: "task", id } },
-  ]);
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  await getQueueResult(batch, ctx);
-}
 
 const balance = async (userId: string) =>
   Number((await sql`select credits from users where id = ${userId}`)[0]?.credits);
@@ -93,7 +85,7 @@ describe("task pricing", () => {
       throw new Error("boom");
     };
     try {
-      await deliver(priced, failing);
+      await deliver([{ kind: "task", id: failing }], priced);
     } finally {
       taskImplementations.add = real;
     }
@@ -102,7 +94,7 @@ describe("task pricing", () => {
     expect(await balance(user.id)).toBe(3);
 
     const succeeding = await create();
-    await deliver(priced, succeeding);
+    await deliver([{ kind: "task", id: succeeding }], priced);
     expect((await sql`select status from tasks where id = ${succeeding}`)[0]?.status).toBe("SUCCESS");
     expect(await balance(user.id)).toBe(2);
 
