@@ -53,6 +53,8 @@ export const METRICS: readonly MetricDefinition[] = [
   },
 ];
 
+const METRICS_BY_NAME = new Map(METRICS.map((m) => [m.name, m]));
+
 /** Series kept per isolate before new ones are dropped (route templates bound this in practice). */
 const MAX_SERIES = 5000;
 
@@ -101,7 +103,7 @@ export function observeHistogram(
   labels: Labels,
   value: number,
 ): void {
-  const definition = METRICS.find((m) => m.name === name);
+  const definition = METRICS_BY_NAME.get(name);
   const state = stateFor(config);
   if (!definition || state.totals.size >= MAX_SERIES) return;
   observe(state.totals, definition, labels, value);
