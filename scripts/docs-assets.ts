@@ -1,7 +1,7 @@
 /**
  * Copies the API docs' vendor files (Swagger UI from `swagger-ui-dist`, ReDoc's standalone bundle
  * from `redoc`) out of node_modules into `public/`, where Workers static assets serve them from this
- * origin. The lockfile pins their versions; git ignores the copies (the `vendor/` folders).
+ * origin, with the one edit that keeps ReDoc from loading an image from another host. The lockfile pins their versions; git ignores the copies (the `vendor/` folders).
  *
  * Runs as wrangler's custom build (so `wrangler dev`, `npm run dev`, `wrangler deploy` and the
  * dry-run build all have them) and from vitest.config.ts (the tests serve them too).
@@ -9,7 +9,7 @@
  * @example
  * npx tsx scripts/docs-assets.ts   # prints what it copied
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +30,18 @@ export const DOCS_VENDOR_FILES = [
   ["redoc", "LICENSE", "api/redoc/vendor/LICENSE"],
 ] as const;
 
+/**
+ * Edits to a copy, each [exact text, replacement]; the text must occur exactly once, so an upgrade
+ * that changes it stops the copy instead of silently shipping the original.
+ */
+export const DOCS_VENDOR_PATCHES: Record<string, [string, string][]> = {
+  // ReDoc's sidebar footer shows Redocly's logo from its CDN (no option turns it off). `data:,` is
+  // no image: the <img> fails to decode and ReDoc's own onError removes it; the text link stays.
+  "api/redoc/vendor/redoc.standalone.js": [
+    ['src:"https://cdn.redoc.ly/redoc/logo-mini.svg"', 'src:"data:,"'],
+  ],
+};
+
 /** Copies every vendor file whose copy is missing or differs; returns what it copied. */
 export function copyDocsAssets(root = ROOT): string[] {
   const require = createRequire(join(root, "package.json"));
@@ -37,17 +49,29 @@ export function copyDocsAssets(root = ROOT): string[] {
   for (const [pkg, file, destination] of DOCS_VENDOR_FILES) {
     const source = join(dirname(require.resolve(`${pkg}/package.json`)), file);
     const target = join(root, "public", destination);
-    if (upToDate(source, target)) continue;
+    const content = patched(destination, readFileSync(source));
+    // By content: npm gives every installed file the same old mtime, so dates cannot tell versions apart.
+    if (existsSync(target) && content.equals(readFileSync(target))) continue;
     mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(source, target);
+    writeFileSync(target, content);
     copied.push(`public/${destination}`);
   }
   return copied;
 }
 
-/** By content: npm gives every installed file the same old mtime, so dates cannot tell versions apart. */
-function upToDate(source: string, target: string): boolean {
-  return existsSync(target) && readFileSync(source).equals(readFileSync(target));
+function patched(destination: string, content: Buffer): Buffer {
+  const patches = DOCS_VENDOR_PATCHES[destination];
+  if (!patches) return content;
+  let text = content.toString("utf8");
+  for (const [find, replace] of patches) {
+    const occurrences = text.split(find).length - 1;
+    if (occurrences !== 1)
+      throw new Error(
+        `docs assets: expected "${find}" once in ${destination}, found it ${occurrences} times`,
+      );
+    text = text.replace(find, () => replace);
+  }
+  return Buffer.from(text, "utf8");
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

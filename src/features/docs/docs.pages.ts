@@ -10,18 +10,30 @@ export const SWAGGER_UI_PATH = "/api/docs";
 export const REDOC_PATH = "/api/redoc";
 
 /**
- * This origin only. `img-src data:` is for the icons Swagger UI's stylesheet carries inline;
- * `worker-src blob:` is for ReDoc's search index, a worker it builds from its own bundle in memory.
- * ReDoc (styled-components) adds `<style>` elements: `styleNonce` allows those of this response
- * only, instead of `'unsafe-inline'`.
+ * ReDoc's bundle adds one stylesheet of its own (perfect-scrollbar's) as a `<style>` element when it
+ * loads, before it can be handed the nonce: allowed by its hash, and by the hash of the empty
+ * element it starts as. Tied to the installed ReDoc: an upgrade that changes that stylesheet shows
+ * up as a console error in `npm run e2e`, which prints the new hash.
  */
-export function docsContentSecurityPolicy(styleNonce?: string): string {
+const REDOC_BUNDLE_STYLE_HASHES = [
+  "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+  "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+];
+
+/**
+ * This origin only. `img-src data:` is for the icons both bundles carry inline (data: URLs, no
+ * request); `worker-src blob:` is for ReDoc's search index, a worker it builds from its own bundle in
+ * memory. Each was found by `npm run e2e`, which fails on the console error its absence causes.
+ * ReDoc (styled-components) adds `<style>` elements: `redocStyleNonce` allows those of this
+ * response, instead of `'unsafe-inline'`.
+ */
+export function docsContentSecurityPolicy(redocStyleNonce?: string): string {
+  const redocStyles = redocStyleNonce ? [`'nonce-${redocStyleNonce}'`, ...REDOC_BUNDLE_STYLE_HASHES] : [];
   return [
     "default-src 'self'",
     "script-src 'self'",
-    `style-src 'self'${styleNonce ? ` 'nonce-${styleNonce}'` : ""}`,
+    ["style-src 'self'", ...redocStyles].join(" "),
     "img-src 'self' data:",
-    "font-src 'self'",
     "connect-src 'self'",
     "worker-src 'self' blob:",
     "object-src 'none'",
@@ -56,6 +68,7 @@ export const redocPage = (nonce: string) => `<!doctype html>
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>${API_NAME} – ReDoc</title>
     <link rel="icon" type="image/png" href="${SWAGGER_UI_PATH}/vendor/favicon-32x32.png" />
+    <link rel="stylesheet" href="${REDOC_PATH}/page.css" />
   </head>
   <body>
     <div id="redoc" data-spec-url="${OPENAPI_PATH}"></div>
