@@ -1,5 +1,9 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { copyDocsAssets } from "./scripts/docs-assets.ts";
+
+// The Worker serves the docs' vendor files from public/ (static assets): copied before any test.
+copyDocsAssets();
 
 /**
  * Two projects share one global setup (embedded PostgreSQL + the local Neon/Upstash gateway):

@@ -13,6 +13,7 @@ import { billingRouter } from "./features/billing/billing.index.ts";
 import { creditsRouter } from "./features/credits/credits.index.ts";
 import { devRouter } from "./features/dev/dev.index.ts";
 import { DEV_PATH_PREFIX, DEV_SCHEMAS } from "./features/dev/dev.routes.ts";
+import { docsRouter } from "./features/docs/docs.index.ts";
 import { eventsRouter } from "./features/events/events.index.ts";
 import { healthRouter } from "./features/health/health.index.ts";
 import { API_NAME, metaRouter, OPENAPI_PATH } from "./features/meta/meta.index.ts";
@@ -66,6 +67,7 @@ export function createApp(): AppOpenAPI {
 
   registerOpenApiComponents(app);
   app.route("/", metaRouter);
+  app.route("/", docsRouter);
   app.route("/", healthRouter);
   app.route("/", metricsRouter);
   app.route("/", authRouter);

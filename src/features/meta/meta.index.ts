@@ -1,4 +1,3 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { version } from "../../../package.json";
 import { createRouter } from "../../lib/router.ts";
 import type { AppRouteHandler } from "../../lib/types.ts";
@@ -18,26 +17,5 @@ const getInfo: AppRouteHandler<InfoRoute> = (c) =>
     200,
   );
 
-const redocPage = `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>${API_NAME} – ReDoc</title>
-  </head>
-  <body>
-    <redoc spec-url="${OPENAPI_PATH}"></redoc>
-    <script src="https://cdn.redoc.ly/redoc/v2.5.1/bundles/redoc.standalone.js"></script>
-  </body>
-</html>`;
-
-/** `/`, Swagger UI, ReDoc and the short redirects. The OpenAPI document itself is served by app.ts. */
-export const metaRouter = createRouter()
-  .openapi(info, getInfo)
-  .get(
-    "/api/docs",
-    swaggerUI({ url: OPENAPI_PATH, title: `${API_NAME} – Swagger UI`, persistAuthorization: true }),
-  )
-  .get("/api/redoc", (c) => c.html(redocPage))
-  .get("/docs", (c) => c.redirect("/api/docs", 301))
-  .get("/redoc", (c) => c.redirect("/api/redoc", 301));
+/** `/`. The OpenAPI document is served by app.ts, the docs pages by features/docs. */
+export const metaRouter = createRouter().openapi(info, getInfo);
