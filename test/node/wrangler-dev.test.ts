@@ -1,8 +1,10 @@
 /**
- * The Worker under wrangler's own dev server (`unstable_startWorker`, what `wrangler dev` runs), for
- * what only it reproduces: wrangler.toml's `[assets]` with `run_worker_first`. The common-password
- * list comes from the static assets through the ASSETS binding, and no URL serves it. The test
- * database and gateway from the global setup stand behind it, as under `npm run dev`.
+ * The Worker under wrangler's own dev server (`unstable_startWorker`, what `wrangler dev` runs), built
+ * by wrangler's bundler as for a deploy, for what the Vite-built tests cannot show: wrangler.toml's
+ * `[assets]` with `run_worker_first` (the common-password list comes from the static assets through
+ * the ASSETS binding, and no URL serves it) and `[alias]` (zod bundled with English only still
+ * answers in English). The test database and gateway from the global setup stand behind it, as
+ * under `npm run dev`.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { unstable_startWorker } from "wrangler";
@@ -29,12 +31,12 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => worker?.dispose());
 
-async function register(password: string) {
+async function register(password: string, fields: Record<string, string> = {}) {
   const id = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   const res = await worker.fetch("http://localhost/api/v1/auth/register", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: `dev_${id}`, email: `dev_${id}@example.com`, password }),
+    body: JSON.stringify({ username: `dev_${id}`, email: `dev_${id}@example.com`, password, ...fields }),
   });
   return { status: res.status, body: (await res.json()) as any };
 }
@@ -60,5 +62,18 @@ describe("wrangler dev: the common-password list as a static asset", { timeout: 
     expect(res.status).toBe(404);
     expect(res.headers.get("Content-Type")).toBe("application/problem+json");
     expect(await res.text()).not.toContain("baseball");
+  });
+});
+
+describe("wrangler dev: zod bundled with its English locale only", { timeout: 30_000 }, () => {
+  it("answers validation problems with zod's English messages", async () => {
+    const res = await register("violet-harbor-lantern-42", { username: "ab", email: "not-an-email" });
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect(res.body.errors).toEqual(
+      expect.arrayContaining([
+        { path: "username", message: "Too small: expected string to have >=3 characters" },
+        { path: "email", message: "Invalid email address" },
+      ]),
+    );
   });
 });
