@@ -37,6 +37,8 @@ const argv = process.argv.slice(2);
 const ceilings = resolveCeilings(process.env, argv);
 const outdir = resolve(flagValue(argv, "--outdir") ?? "dist/budgets");
 const startupRuns = Number(flagValue(argv, "--startup-runs") ?? 3);
+if (!Number.isInteger(startupRuns) || startupRuns < 0)
+  throw new Error("--startup-runs must be a whole number >= 0");
 const modulesDir = join(outdir, "worker");
 const bundleFile = join(outdir, "worker.bundle");
 const metafileFile = join(outdir, "meta.json");
@@ -60,7 +62,8 @@ const pad = (s: string, width: number) => s.padEnd(width);
 const padStart = (s: string, width: number) => s.padStart(width);
 
 // 1. Build: the modules (--outdir), the upload as wrangler sends it (--outfile) and esbuild's metafile.
-rmSync(outdir, { recursive: true, force: true });
+// Only what this script writes is removed (--outdir may name a directory that holds other things).
+rmSync(modulesDir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 wrangler([
   "deploy",
