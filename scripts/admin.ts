@@ -148,10 +148,10 @@ async function readPassword(values: { password?: string; "password-stdin"?: bool
   return password;
 }
 
-/** The registration policy, over the same list the Worker bundles. */
+/** The registration policy, over the same list the Worker reads from its static assets. */
 function checkPassword(password: string): void {
   const list = readFileSync(
-    fileURLToPath(new URL("../src/services/common-passwords.txt", import.meta.url)),
+    fileURLToPath(new URL("../public/internal/common-passwords.txt", import.meta.url)),
     "utf8",
   );
   const problem = newPasswordProblem(password, commonPasswordCheck(list));

@@ -7,12 +7,16 @@ import {
 } from "../../services/password-policy.ts";
 import { Email, FullName, Username } from "../users/users.schemas.ts";
 
-/** 8..128 characters, no composition rules, common passwords refused (NIST SP 800-63B). */
+/**
+ * 8..128 characters, no composition rules, common passwords refused (NIST SP 800-63B). The refinement
+ * is async (the list is read from the static assets on first use): parse with `safeParseAsync`, as
+ * the route validators do.
+ */
 export const NewPassword = z
   .string()
   .min(PASSWORD_MIN_LENGTH)
   .max(PASSWORD_MAX_LENGTH)
-  .refine((p) => !isCommonPassword(p), COMMON_PASSWORD_MESSAGE)
+  .refine(async (p) => !(await isCommonPassword(p)), COMMON_PASSWORD_MESSAGE)
   .openapi({
     example: "correct horse battery staple",
     description: "8..128 characters; common passwords are refused.",
