@@ -72,8 +72,8 @@ const OWASP_ARGON2ID = [
 ];
 
 describe("PASSWORD_HASH_PARAMS", () => {
-  it("are pinned to OWASP's Argon2id m=19456 KiB, t=2, p=1 with a 16-byte salt and 32-byte key", () => {
-    expect({ ...PASSWORD_HASH_PARAMS }).toEqual({ m: 19456, t: 2, p: 1, keyLength: 32, saltLength: 16 });
+  it("are pinned to OWASP's Argon2id m=7168 KiB, t=5, p=1 with a 16-byte salt and 32-byte key", () => {
+    expect({ ...PASSWORD_HASH_PARAMS }).toEqual({ m: 7168, t: 5, p: 1, keyLength: 32, saltLength: 16 });
   });
 
   it("are one of OWASP's equivalent Argon2id configurations", () => {
@@ -83,8 +83,9 @@ describe("PASSWORD_HASH_PARAMS", () => {
 
   it("stay inside the isolate's memory and the bounds verification enforces on stored strings", () => {
     const { m, t } = PASSWORD_HASH_PARAMS;
-    // 19 MiB of Argon2 memory (the WebAssembly memory keeps it), against an isolate of 128 MB.
-    expect(m * 1024).toBe(19 * 1024 * 1024);
+    // 7 MiB of Argon2 memory (inside the WebAssembly memory's initial 16 MiB), against an isolate
+    // of 128 MB.
+    expect(m * 1024).toBe(7 * 1024 * 1024);
     expect(m).toBeLessThanOrEqual(32 * 1024); // stored strings above 32 MiB are refused
     expect(m * t).toBeLessThanOrEqual(2 ** 17); // and above 2^17 KiB-passes of work
   });
@@ -105,7 +106,7 @@ describe("hashPassword / verifyPassword", () => {
     expect((await verifyPassword("Correct horse battery staple", stored)).ok).toBe(false);
   });
 
-  it("stores a PHC string $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key> that is plain Argon2id of the NFKC password", async () => {
+  it("stores a PHC string $argon2id$v=19$m=7168,t=5,p=1$<salt>$<key> that is plain Argon2id of the NFKC password", async () => {
     // Non-ASCII on purpose: every byte of the UTF-8 password must reach Argon2, not just as many
     // bytes as the string has UTF-16 code units.
     for (const password of ["hunter2-but-longer", "пароль-мой-длинный", "密码是一只猫🐈‍⬛"]) {
@@ -113,7 +114,7 @@ describe("hashPassword / verifyPassword", () => {
       const m = PHC.exec(stored);
       expect(m, stored).not.toBeNull();
       const [, mem, t, p, salt64, key64] = m as RegExpExecArray;
-      expect([Number(mem), Number(t), Number(p)]).toEqual([19456, 2, 1]);
+      expect([Number(mem), Number(t), Number(p)]).toEqual([7168, 5, 1]);
       expect(stored.split("$").slice(4).join("")).not.toContain("="); // no padding
       expect(salt64).toHaveLength(22); // 16 bytes, unpadded
       expect(key64).toHaveLength(43); // 32 bytes, unpadded
@@ -121,7 +122,7 @@ describe("hashPassword / verifyPassword", () => {
       const key = Buffer.from(key64 as string, "base64");
       expect(salt.length).toBe(16);
       expect(key.length).toBe(32);
-      const expected = rawArgon2id(password, salt, 32, 19456, 2, 1);
+      const expected = rawArgon2id(password, salt, 32, 7168, 5, 1);
       expect(key.equals(expected), password).toBe(true);
     }
   }, 60_000);
@@ -152,12 +153,13 @@ describe("hashPassword / verifyPassword", () => {
 
     // The rehash a login stores is current.
     const fresh = await hashPassword("legacy password");
-    expect(fresh).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(fresh).toMatch(/^\$argon2id\$v=19\$m=7168,t=5,p=1\$/);
     expect(await verifyPassword("legacy password", fresh)).toEqual({ ok: true, needsRehash: false });
   }, 60_000);
 
   it("verifies Argon2id strings with other parameters and asks for a rehash", async () => {
-    const other = handMadeArgon2id("older argon2 password", 12288, 3, 1);
+    // OWASP's first-choice row, equivalent in strength but not today's.
+    const other = handMadeArgon2id("older argon2 password", 19456, 2, 1);
     expect(await verifyPassword("older argon2 password", other)).toEqual({ ok: true, needsRehash: true });
     expect((await verifyPassword("older argon2 passw0rd", other)).ok).toBe(false);
 
@@ -166,11 +168,11 @@ describe("hashPassword / verifyPassword", () => {
     expect(await verifyPassword("older argon2 password", lanes)).toEqual({ ok: true, needsRehash: true });
 
     // Today's m, t, p but a longer salt or key also counts as "params differ".
-    const longKey = handMadeArgon2id("older argon2 password", 19456, 2, 1, 32, 64);
+    const longKey = handMadeArgon2id("older argon2 password", 7168, 5, 1, 32, 64);
     expect(await verifyPassword("older argon2 password", longKey)).toEqual({ ok: true, needsRehash: true });
 
     // A hand-made string with today's parameters is current (the format is plain PHC Argon2id).
-    const current = handMadeArgon2id("older argon2 password", 19456, 2, 1);
+    const current = handMadeArgon2id("older argon2 password", 7168, 5, 1);
     expect(await verifyPassword("older argon2 password", current)).toEqual({ ok: true, needsRehash: false });
   }, 60_000);
 
@@ -193,7 +195,7 @@ describe("hashPassword / verifyPassword", () => {
       "",
       "not a hash",
       "$argon2id$",
-      "$argon2id$v=19$m=19456,t=2,p=1$$",
+      `$argon2id$v=19$${params}$$`,
       `$argon2id$v=19$${params}$${salt}$`,
       `$argon2id$v=19$${params}$${salt}`,
       `$argon2id$v=19$${params}$${salt}$${key}$extra`,
@@ -204,10 +206,10 @@ describe("hashPassword / verifyPassword", () => {
       `$ARGON2ID$${version}$${params}$${salt}$${key}`,
       `$argon2i$${version}$${params}$${salt}$${key}`,
       `$argon2d$${version}$${params}$${salt}$${key}`,
-      `$argon2id$${version}$t=2,m=19456,p=1$${salt}$${key}`, // order
-      `$argon2id$${version}$m=19456,t=2$${salt}$${key}`,
-      `$argon2id$${version}$m=19456,t=2,p=1,keyid=x$${salt}$${key}`,
-      `$argon2id$${version}$m=0x4c00,t=2,p=1$${salt}$${key}`,
+      `$argon2id$${version}$t=5,m=7168,p=1$${salt}$${key}`, // order
+      `$argon2id$${version}$m=7168,t=5$${salt}$${key}`,
+      `$argon2id$${version}$${params},keyid=x$${salt}$${key}`,
+      `$argon2id$${version}$m=0x1c00,t=5,p=1$${salt}$${key}`,
       `$scrypt$${scryptParams}$${scryptSalt}$${scryptKey}$extra`,
       `$SCRYPT$${scryptParams}$${scryptSalt}$${scryptKey}`,
       `$scrypt$r=8,ln=14,p=5$${scryptSalt}$${scryptKey}`,
@@ -227,7 +229,7 @@ describe("hashPassword / verifyPassword", () => {
 
   it("refuses out-of-bounds parameters (never run) and bad or truncated base64", async () => {
     const good = await hashPassword("pw for malformed tests");
-    const [, , , , salt, key] = good.split("$");
+    const [, , , params, salt, key] = good.split("$");
     const scryptGood = await handMadeScrypt("pw for malformed tests", 14, 8, 5);
     const [, , , sSalt, sKey] = scryptGood.split("$");
     await expectRefused("pw for malformed tests", [
@@ -241,16 +243,16 @@ describe("hashPassword / verifyPassword", () => {
       `$argon2id$v=19$m=8,t=9999999,p=1$${salt}$${key}`, // m·t > 2^17, tiny memory
       `$argon2id$v=19$m=19456,t=2,p=17$${salt}$${key}`, // more than 16 lanes
       `$argon2id$v=19$m=64,t=2,p=16$${salt}$${key}`, // under Argon2's 8 KiB per lane
-      `$argon2id$v=19$m=19456,t=2,p=1$${salt}==$${key}`, // padding
-      `$argon2id$v=19$m=19456,t=2,p=1$${salt}$${key}=`,
-      `$argon2id$v=19$m=19456,t=2,p=1$${salt}$${key?.slice(0, -1)}`, // truncated by one character
-      `$argon2id$v=19$m=19456,t=2,p=1$${salt}$${key?.slice(0, -2)}`, // 41 characters
-      `$argon2id$v=19$m=19456,t=2,p=1$${salt}$${b64(Buffer.from(key as string, "base64").subarray(0, 31))}`,
-      `$argon2id$v=19$m=19456,t=2,p=1$${salt?.slice(0, -1)}$${key}`,
-      `$argon2id$v=19$m=19456,t=2,p=1$${salt}$${key?.replace(/.$/, "!")}`, // not base64
-      `$argon2id$v=19$m=19456,t=2,p=1$${salt}$${key?.slice(0, -2)}-_`, // base64url alphabet
-      `$argon2id$v=19$m=19456,t=2,p=1$AAAA$${key}`, // 3-byte salt
-      `$argon2id$v=19$m=19456,t=2,p=1$${salt}$AAAA`, // 3-byte key
+      `$argon2id$v=19$${params}$${salt}==$${key}`, // padding
+      `$argon2id$v=19$${params}$${salt}$${key}=`,
+      `$argon2id$v=19$${params}$${salt}$${key?.slice(0, -1)}`, // truncated by one character
+      `$argon2id$v=19$${params}$${salt}$${key?.slice(0, -2)}`, // 41 characters
+      `$argon2id$v=19$${params}$${salt}$${b64(Buffer.from(key as string, "base64").subarray(0, 31))}`,
+      `$argon2id$v=19$${params}$${salt?.slice(0, -1)}$${key}`,
+      `$argon2id$v=19$${params}$${salt}$${key?.replace(/.$/, "!")}`, // not base64
+      `$argon2id$v=19$${params}$${salt}$${key?.slice(0, -2)}-_`, // base64url alphabet
+      `$argon2id$v=19$${params}$AAAA$${key}`, // 3-byte salt
+      `$argon2id$v=19$${params}$${salt}$AAAA`, // 3-byte key
       `$scrypt$ln=14,r=8,p=-5$${sSalt}$${sKey}`,
       `$scrypt$ln=14,r=8,p=0$${sSalt}$${sKey}`,
       `$scrypt$ln=40,r=8,p=5$${sSalt}$${sKey}`, // far beyond the limits: refused, not run

@@ -50,7 +50,7 @@ describe("register", () => {
         ].sort(),
       );
       const [row] = await sql`select password_hash from users where id = ${res.body.id}`;
-      expect(row?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      expect(row?.password_hash).toMatch(/^\$argon2id\$v=19\$m=7168,t=5,p=1\$/);
       expect(res.text).not.toContain(row?.password_hash);
     },
   );

@@ -136,7 +136,7 @@ describe("password hashing work is the same whether or not the account exists", 
       expect(hashComputationCount() - before).toBe(2);
       const [row] = await sql`select password_hash from users where id = ${user.id}`;
       expect(row?.password_hash).toMatch(
-        /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/,
+        /^\$argon2id\$v=19\$m=7168,t=5,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/,
       );
 
       // The next login verifies the new string and leaves it alone.
