@@ -1,7 +1,8 @@
 /**
  * Benchmarks that must run inside workerd. Kept out of the normal test run (the root config only
  * includes test/**); run with `npx vitest run --config bench/vitest.config.ts` from the repo root.
- * No global setup: the password bench needs no database or gateway.
+ * The login bench needs the test database and gateway: the same global setup and test-only
+ * bindings as the root config.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
@@ -59,6 +60,13 @@ export default defineConfig({
       // The Worker's own compatibility date and flags (nodejs_compat for node:crypto).
       wrangler: { configPath: "../wrangler.toml" },
       miniflare: {
+        bindings: {
+          ENVIRONMENT: "test",
+          LOG_LEVEL: "silent",
+          RATE_LIMIT_ENABLED: "false",
+          JWT_SECRET: "bench-secret-bench-secret-bench-secret-012345",
+          APP_URL: "http://localhost",
+        },
         // Answered in Node, outside workerd: the bench reads its own process's CPU time through it.
         serviceBindings: { CPU_CLOCK: () => new Response(workerdCpuNanoseconds()) },
       },
@@ -68,6 +76,7 @@ export default defineConfig({
     name: "bench",
     root: import.meta.dirname,
     include: ["**/*.test.ts"],
+    globalSetup: ["../test/setup/global-setup.ts"],
     testTimeout: 10 * 60_000,
     // One file at a time so benches do not compete for the two cores.
     fileParallelism: false,
