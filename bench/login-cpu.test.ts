@@ -125,7 +125,8 @@ it(
         ...rows.map((r) => `${r.operation.padEnd(width)}  ${r.cpuMedian.toFixed(1).padStart(7)}`),
       ].join("\n"),
     );
-    expect(rows.every((r) => Number.isFinite(r.cpuMedian))).toBe(true);
+    // NaN only where /proc is missing (not Linux): the requests above still asserted their statuses.
+    if (Number.isFinite(await cpuClock())) expect(rows.every((r) => r.cpuMedian > 0)).toBe(true);
   },
   20 * 60_000,
 );
