@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import { randomBytes, scrypt } from "node:crypto";
+import { argon2id as nobleArgon2id } from "@noble/hashes/argon2.js";
 import { describe, expect, it } from "vitest";
 import { commonPasswordCount, isCommonPassword } from "../../src/services/common-passwords.ts";
 import {
@@ -10,25 +11,45 @@ import {
   verifyPassword,
 } from "../../src/services/password.ts";
 
-const PHC = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
+const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
-/** Independent scrypt (not through the service, so it does not move hashComputationCount). */
+const utf8 = (password: string) => Buffer.from(password.normalize("NFKC"), "utf8");
+
+/**
+ * Independent Argon2id: @noble/hashes, pure JavaScript, not the WebAssembly build the service uses
+ * (and not through the service, so it does not move hashComputationCount).
+ */
+function rawArgon2id(password: string, salt: Uint8Array, keyLength: number, m: number, t: number, p: number) {
+  return Buffer.from(nobleArgon2id(utf8(password), salt, { m, t, p, dkLen: keyLength }));
+}
+
+/** Independent scrypt, for the strings stored before Argon2id. */
 function rawScrypt(password: string, salt: Buffer, keyLength: number, ln: number, r: number, p: number) {
   return new Promise<Buffer>((resolve, reject) => {
-    scrypt(
-      Buffer.from(password.normalize("NFKC"), "utf8"),
-      salt,
-      keyLength,
-      { N: 2 ** ln, r, p, maxmem: 64 * 1024 * 1024 },
-      (err, key) => (err ? reject(err) : resolve(key)),
+    scrypt(utf8(password), salt, keyLength, { N: 2 ** ln, r, p, maxmem: 64 * 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
     );
   });
 }
 
 const b64 = (bytes: Buffer) => bytes.toString("base64").replace(/=+$/, "");
 
-/** Builds a PHC string by hand with arbitrary parameters. */
-async function handMadeHash(
+/** Builds an Argon2id PHC string by hand with arbitrary parameters. */
+function handMadeArgon2id(
+  password: string,
+  m: number,
+  t: number,
+  p: number,
+  saltLength = 16,
+  keyLength = 32,
+) {
+  const salt = randomBytes(saltLength);
+  const key = rawArgon2id(password, salt, keyLength, m, t, p);
+  return `$argon2id$v=19$m=${m},t=${t},p=${p}$${b64(salt)}$${b64(key)}`;
+}
+
+/** Builds a scrypt PHC string by hand, as hashPassword wrote them before Argon2id. */
+async function handMadeScrypt(
   password: string,
   ln: number,
   r: number,
@@ -41,37 +62,32 @@ async function handMadeHash(
   return `$scrypt$ln=${ln},r=${r},p=${p}$${b64(salt)}$${b64(key)}`;
 }
 
+/** OWASP Password Storage Cheat Sheet: Argon2id configurations of equal strength (m in KiB). */
+const OWASP_ARGON2ID = [
+  { m: 47104, t: 1, p: 1 },
+  { m: 19456, t: 2, p: 1 },
+  { m: 12288, t: 3, p: 1 },
+  { m: 9216, t: 4, p: 1 },
+  { m: 7168, t: 5, p: 1 },
+];
+
 describe("PASSWORD_HASH_PARAMS", () => {
-  it("are pinned to OWASP's scrypt N=2^14, r=8, p=5 with a 16-byte salt and 32-byte key", () => {
-    expect({ ...PASSWORD_HASH_PARAMS }).toEqual({ ln: 14, r: 8, p: 5, keyLength: 32, saltLength: 16 });
+  it("are pinned to OWASP's Argon2id m=7168 KiB, t=5, p=1 with a 16-byte salt and 32-byte key", () => {
+    expect({ ...PASSWORD_HASH_PARAMS }).toEqual({ m: 7168, t: 5, p: 1, keyLength: 32, saltLength: 16 });
   });
 
-  it("stay inside the production Workers limits", () => {
-    const { ln, r, p } = PASSWORD_HASH_PARAMS;
-    const N = 2 ** ln;
-    // N·r·p <= 2^20 (production scrypt work limit)
-    expect(N * r * p).toBe(655_360);
-    expect(N * r * p).toBeLessThanOrEqual(2 ** 20);
-    // memory 128·N·r: 16 MiB, well under the 128 MB isolate
-    expect(128 * N * r).toBe(16 * 1024 * 1024);
-    expect(128 * N * r).toBeLessThanOrEqual(32 * 1024 * 1024);
+  it("are one of OWASP's equivalent Argon2id configurations", () => {
+    const { m, t, p } = PASSWORD_HASH_PARAMS;
+    expect(OWASP_ARGON2ID).toContainEqual({ m, t, p });
   });
 
-  it("are one of OWASP's equivalent scrypt configurations (same work as N=2^17, r=8, p=1)", () => {
-    const owaspEquivalents = [
-      { ln: 17, r: 8, p: 1 },
-      { ln: 16, r: 8, p: 2 },
-      { ln: 15, r: 8, p: 3 },
-      { ln: 14, r: 8, p: 5 },
-      { ln: 13, r: 8, p: 10 },
-    ];
-    const { ln, r, p } = PASSWORD_HASH_PARAMS;
-    expect(owaspEquivalents).toContainEqual({ ln, r, p });
-    // Of those, the only ones within N·r·p <= 2^20 and 128·N·r <= 32 MiB:
-    const fitting = owaspEquivalents.filter(
-      (e) => 2 ** e.ln * e.r * e.p <= 2 ** 20 && 128 * 2 ** e.ln * e.r <= 32 * 1024 * 1024,
-    );
-    expect(fitting).toContainEqual({ ln, r, p });
+  it("stay inside the isolate's memory and the bounds verification enforces on stored strings", () => {
+    const { m, t } = PASSWORD_HASH_PARAMS;
+    // 7 MiB of Argon2 memory (inside the WebAssembly memory's initial 16 MiB), against an isolate
+    // of 128 MB.
+    expect(m * 1024).toBe(7 * 1024 * 1024);
+    expect(m).toBeLessThanOrEqual(32 * 1024); // stored strings above 32 MiB are refused
+    expect(m * t).toBeLessThanOrEqual(2 ** 17); // and above 2^17 KiB-passes of work
   });
 });
 
@@ -90,75 +106,115 @@ describe("hashPassword / verifyPassword", () => {
     expect((await verifyPassword("Correct horse battery staple", stored)).ok).toBe(false);
   });
 
-  it("stores a PHC string $scrypt$ln=14,r=8,p=5$<salt>$<key> that is plain scrypt of the NFKC password", async () => {
-    const stored = await hashPassword("hunter2-but-longer");
-    const m = PHC.exec(stored);
-    expect(m).not.toBeNull();
-    const [, ln, r, p, salt64, key64] = m as RegExpExecArray;
-    expect([Number(ln), Number(r), Number(p)]).toEqual([14, 8, 5]);
-    expect(stored.split("$").slice(3).join("")).not.toContain("="); // no padding
-    expect(salt64).toHaveLength(22); // 16 bytes, unpadded
-    expect(key64).toHaveLength(43); // 32 bytes, unpadded
-    const salt = Buffer.from(salt64 as string, "base64");
-    const key = Buffer.from(key64 as string, "base64");
-    expect(salt.length).toBe(16);
-    expect(key.length).toBe(32);
-    const expected = await rawScrypt("hunter2-but-longer", salt, 32, 14, 8, 5);
-    expect(key.equals(expected)).toBe(true);
-  });
+  it("stores a PHC string $argon2id$v=19$m=7168,t=5,p=1$<salt>$<key> that is plain Argon2id of the NFKC password", async () => {
+    // Non-ASCII on purpose: every byte of the UTF-8 password must reach Argon2, not just as many
+    // bytes as the string has UTF-16 code units.
+    for (const password of ["hunter2-but-longer", "пароль-мой-длинный", "密码是一只猫🐈‍⬛"]) {
+      const stored = await hashPassword(password);
+      const m = PHC.exec(stored);
+      expect(m, stored).not.toBeNull();
+      const [, mem, t, p, salt64, key64] = m as RegExpExecArray;
+      expect([Number(mem), Number(t), Number(p)]).toEqual([7168, 5, 1]);
+      expect(stored.split("$").slice(4).join("")).not.toContain("="); // no padding
+      expect(salt64).toHaveLength(22); // 16 bytes, unpadded
+      expect(key64).toHaveLength(43); // 32 bytes, unpadded
+      const salt = Buffer.from(salt64 as string, "base64");
+      const key = Buffer.from(key64 as string, "base64");
+      expect(salt.length).toBe(16);
+      expect(key.length).toBe(32);
+      const expected = rawArgon2id(password, salt, 32, 7168, 5, 1);
+      expect(key.equals(expected), password).toBe(true);
+    }
+  }, 60_000);
 
   it("salts: two hashes of the same password differ and both verify", async () => {
     const a = await hashPassword("same password twice");
     const b = await hashPassword("same password twice");
     expect(a).not.toBe(b);
-    expect(a.split("$")[3]).not.toBe(b.split("$")[3]);
+    expect(a.split("$")[4]).not.toBe(b.split("$")[4]);
     expect((await verifyPassword("same password twice", a)).ok).toBe(true);
     expect((await verifyPassword("same password twice", b)).ok).toBe(true);
   });
 
-  it("verifies a hash made with older parameters and asks for a rehash", async () => {
-    const old = await handMadeHash("legacy password", 13, 8, 1);
-    expect(old.startsWith("$scrypt$ln=13,r=8,p=1$")).toBe(true);
-    expect(await verifyPassword("legacy password", old)).toEqual({ ok: true, needsRehash: true });
-    expect((await verifyPassword("legacy passw0rd", old)).ok).toBe(false);
+  it("verifies the scrypt strings stored before Argon2id and asks for a rehash", async () => {
+    // What hashPassword wrote until Argon2id, and an older, weaker scrypt.
+    for (const [ln, r, p] of [
+      [14, 8, 5],
+      [13, 8, 1],
+    ] as const) {
+      const old = await handMadeScrypt("legacy password", ln, r, p);
+      expect(old.startsWith(`$scrypt$ln=${ln},r=${r},p=${p}$`)).toBe(true);
+      expect(await verifyPassword("legacy password", old)).toEqual({ ok: true, needsRehash: true });
+      expect(await verifyPassword("legacy passw0rd", old)).toEqual({ ok: false, needsRehash: true });
+    }
+    // Non-ASCII through the scrypt path too (NFKC, UTF-8).
+    const accented = await handMadeScrypt("caf\u00e9-cr\u00e8me-2024", 14, 8, 5);
+    expect((await verifyPassword("cafe\u0301-cre\u0300me-2024", accented)).ok).toBe(true);
 
-    // Same N/r/p but a longer salt or key than today's also counts as "params differ".
-    const longKey = await handMadeHash("legacy password", 14, 8, 5, 32, 64);
-    expect(await verifyPassword("legacy password", longKey)).toEqual({ ok: true, needsRehash: true });
-
-    // The rehash a login would store is current again.
+    // The rehash a login stores is current.
     const fresh = await hashPassword("legacy password");
+    expect(fresh).toMatch(/^\$argon2id\$v=19\$m=7168,t=5,p=1\$/);
     expect(await verifyPassword("legacy password", fresh)).toEqual({ ok: true, needsRehash: false });
-  });
+  }, 60_000);
+
+  it("verifies Argon2id strings with other parameters and asks for a rehash", async () => {
+    // OWASP's first-choice row, equivalent in strength but not today's.
+    const other = handMadeArgon2id("older argon2 password", 19456, 2, 1);
+    expect(await verifyPassword("older argon2 password", other)).toEqual({ ok: true, needsRehash: true });
+    expect((await verifyPassword("older argon2 passw0rd", other)).ok).toBe(false);
+
+    // Two lanes (computed one after the other: the build has no threads).
+    const lanes = handMadeArgon2id("older argon2 password", 1024, 2, 2);
+    expect(await verifyPassword("older argon2 password", lanes)).toEqual({ ok: true, needsRehash: true });
+
+    // Today's m, t, p but a longer salt or key also counts as "params differ".
+    const longKey = handMadeArgon2id("older argon2 password", 7168, 5, 1, 32, 64);
+    expect(await verifyPassword("older argon2 password", longKey)).toEqual({ ok: true, needsRehash: true });
+
+    // A hand-made string with today's parameters is current (the format is plain PHC Argon2id).
+    const current = handMadeArgon2id("older argon2 password", 7168, 5, 1);
+    expect(await verifyPassword("older argon2 password", current)).toEqual({ ok: true, needsRehash: false });
+  }, 60_000);
 
   async function expectRefused(password: string, cases: unknown[]) {
     for (const stored of cases) {
       const before = hashComputationCount();
       const result = await verifyPassword(password, stored as string);
       expect(result, JSON.stringify(stored)).toEqual({ ok: false, needsRehash: false });
-      // Same work as an unknown account: exactly one scrypt at the current parameters.
+      // Same work as an unknown account: exactly one hash at the current parameters.
       expect(hashComputationCount() - before, JSON.stringify(stored)).toBe(1);
     }
   }
 
-  it("treats malformed and foreign strings as a mismatch, never throwing, at one scrypt each", async () => {
+  it("treats malformed and foreign strings as a mismatch, never throwing, at one hash each", async () => {
     const good = await hashPassword("pw for malformed tests");
-    const [, , params, salt, key] = good.split("$");
+    const [, , version, params, salt, key] = good.split("$");
+    const scryptGood = await handMadeScrypt("pw for malformed tests", 14, 8, 5);
+    const [, , scryptParams, scryptSalt, scryptKey] = scryptGood.split("$");
     await expectRefused("pw for malformed tests", [
       "",
       "not a hash",
-      "$scrypt$",
-      "$scrypt$ln=14,r=8,p=5$$",
-      `$scrypt$ln=14,r=8,p=5$${salt}$`,
-      `$scrypt$ln=14,r=8,p=5$${salt}`,
-      `$scrypt$ln=14,r=8,p=5$${salt}$${key}$extra`,
-      `scrypt$${params}$${salt}$${key}`,
-      `$SCRYPT$${params}$${salt}$${key}`,
-      `$argon2id$v=19$m=19456,t=2,p=1$${salt}$${key}`,
+      "$argon2id$",
+      `$argon2id$v=19$${params}$$`,
+      `$argon2id$v=19$${params}$${salt}$`,
+      `$argon2id$v=19$${params}$${salt}`,
+      `$argon2id$v=19$${params}$${salt}$${key}$extra`,
+      `$argon2id$${params}$${salt}$${key}`, // no version
+      `$argon2id$v=16$${params}$${salt}$${key}`, // Argon2 1.0
+      `$argon2id$v=019$${params}$${salt}$${key}`,
+      `argon2id$${version}$${params}$${salt}$${key}`,
+      `$ARGON2ID$${version}$${params}$${salt}$${key}`,
+      `$argon2i$${version}$${params}$${salt}$${key}`,
+      `$argon2d$${version}$${params}$${salt}$${key}`,
+      `$argon2id$${version}$t=5,m=7168,p=1$${salt}$${key}`, // order
+      `$argon2id$${version}$m=7168,t=5$${salt}$${key}`,
+      `$argon2id$${version}$${params},keyid=x$${salt}$${key}`,
+      `$argon2id$${version}$m=0x1c00,t=5,p=1$${salt}$${key}`,
+      `$scrypt$${scryptParams}$${scryptSalt}$${scryptKey}$extra`,
+      `$SCRYPT$${scryptParams}$${scryptSalt}$${scryptKey}`,
+      `$scrypt$r=8,ln=14,p=5$${scryptSalt}$${scryptKey}`,
+      `$scrypt$ln=0x0e,r=8,p=5$${scryptSalt}$${scryptKey}`,
       `$pbkdf2-sha256$i=600000$${salt}$${key}`,
-      `$scrypt$r=8,ln=14,p=5$${salt}$${key}`,
-      `$scrypt$ln=14,r=8$${salt}$${key}`,
-      `$scrypt$ln=0x0e,r=8,p=5$${salt}$${key}`,
       ` ${good}`,
       `${good}\n`,
       "$".repeat(10_000),
@@ -166,31 +222,48 @@ describe("hashPassword / verifyPassword", () => {
       undefined,
       42,
     ]);
-    // The well-formed original still verifies.
+    // The well-formed originals still verify.
     expect((await verifyPassword("pw for malformed tests", good)).ok).toBe(true);
+    expect((await verifyPassword("pw for malformed tests", scryptGood)).ok).toBe(true);
   }, 60_000);
 
   it("refuses out-of-bounds parameters (never run) and bad or truncated base64", async () => {
     const good = await hashPassword("pw for malformed tests");
-    const [, , , salt, key] = good.split("$");
+    const [, , , params, salt, key] = good.split("$");
+    const scryptGood = await handMadeScrypt("pw for malformed tests", 14, 8, 5);
+    const [, , , sSalt, sKey] = scryptGood.split("$");
     await expectRefused("pw for malformed tests", [
-      `$scrypt$ln=14,r=8,p=-5$${salt}$${key}`,
-      `$scrypt$ln=14,r=8,p=0$${salt}$${key}`,
-      `$scrypt$ln=40,r=8,p=5$${salt}$${key}`, // far beyond the limits: refused, not run
-      `$scrypt$ln=14,r=8,p=99$${salt}$${key}`, // N·r·p > 2^20
-      `$scrypt$ln=17,r=16,p=1$${salt}$${key}`, // 128·N·r > 32 MiB
-      `$scrypt$ln=14,r=8,p=5$${salt}==$${key}`, // padding
-      `$scrypt$ln=14,r=8,p=5$${salt}$${key}=`,
-      `$scrypt$ln=14,r=8,p=5$${salt}$${key?.slice(0, -1)}`, // truncated by one character
-      `$scrypt$ln=14,r=8,p=5$${salt}$${key?.slice(0, -2)}`, // 41 characters: not a base64 length
+      `$argon2id$v=19$m=19456,t=2,p=0$${salt}$${key}`,
+      `$argon2id$v=19$m=19456,t=0,p=1$${salt}$${key}`,
+      `$argon2id$v=19$m=0,t=2,p=1$${salt}$${key}`,
+      `$argon2id$v=19$m=19456,t=-2,p=1$${salt}$${key}`,
+      `$argon2id$v=19$m=4194304,t=2,p=1$${salt}$${key}`, // 4 GiB: far beyond the isolate
+      `$argon2id$v=19$m=47104,t=1,p=1$${salt}$${key}`, // 46 MiB > 32 MiB, though an OWASP row
+      `$argon2id$v=19$m=19456,t=7,p=1$${salt}$${key}`, // m·t > 2^17
+      `$argon2id$v=19$m=8,t=9999999,p=1$${salt}$${key}`, // m·t > 2^17, tiny memory
+      `$argon2id$v=19$m=19456,t=2,p=17$${salt}$${key}`, // more than 16 lanes
+      `$argon2id$v=19$m=64,t=2,p=16$${salt}$${key}`, // under Argon2's 8 KiB per lane
+      `$argon2id$v=19$${params}$${salt}==$${key}`, // padding
+      `$argon2id$v=19$${params}$${salt}$${key}=`,
+      `$argon2id$v=19$${params}$${salt}$${key?.slice(0, -1)}`, // truncated by one character
+      `$argon2id$v=19$${params}$${salt}$${key?.slice(0, -2)}`, // 41 characters
+      `$argon2id$v=19$${params}$${salt}$${b64(Buffer.from(key as string, "base64").subarray(0, 31))}`,
+      `$argon2id$v=19$${params}$${salt?.slice(0, -1)}$${key}`,
+      `$argon2id$v=19$${params}$${salt}$${key?.replace(/.$/, "!")}`, // not base64
+      `$argon2id$v=19$${params}$${salt}$${key?.slice(0, -2)}-_`, // base64url alphabet
+      `$argon2id$v=19$${params}$AAAA$${key}`, // 3-byte salt
+      `$argon2id$v=19$${params}$${salt}$AAAA`, // 3-byte key
+      `$scrypt$ln=14,r=8,p=-5$${sSalt}$${sKey}`,
+      `$scrypt$ln=14,r=8,p=0$${sSalt}$${sKey}`,
+      `$scrypt$ln=40,r=8,p=5$${sSalt}$${sKey}`, // far beyond the limits: refused, not run
+      `$scrypt$ln=14,r=8,p=99$${sSalt}$${sKey}`, // N·r·p > 2^20
+      `$scrypt$ln=17,r=16,p=1$${sSalt}$${sKey}`, // 128·N·r > 32 MiB
+      `$scrypt$ln=14,r=8,p=5$${sSalt}==$${sKey}`, // padding
+      `$scrypt$ln=14,r=8,p=5$${sSalt}$${sKey?.slice(0, -1)}`,
       // A cleanly truncated 31-byte key: scrypt's shorter output is a prefix of the longer one, so
       // only the minimum key length keeps this from matching.
-      `$scrypt$ln=14,r=8,p=5$${salt}$${b64(Buffer.from(key as string, "base64").subarray(0, 31))}`,
-      `$scrypt$ln=14,r=8,p=5$${salt?.slice(0, -1)}$${key}`,
-      `$scrypt$ln=14,r=8,p=5$${salt}$${key?.replace(/.$/, "!")}`, // not base64
-      `$scrypt$ln=14,r=8,p=5$${salt}$${key?.slice(0, -2)}-_`, // base64url alphabet
-      `$scrypt$ln=14,r=8,p=5$AAAA$${key}`, // 3-byte salt
-      `$scrypt$ln=14,r=8,p=5$${salt}$AAAA`, // 3-byte key
+      `$scrypt$ln=14,r=8,p=5$${sSalt}$${b64(Buffer.from(sKey as string, "base64").subarray(0, 31))}`,
+      `$scrypt$ln=14,r=8,p=5$AAAA$${sKey}`, // 3-byte salt
     ]);
     expect((await verifyPassword("pw for malformed tests", good)).ok).toBe(true);
   }, 60_000);
@@ -212,6 +285,15 @@ describe("hashPassword / verifyPassword", () => {
     // ...but NFKC does not fold case.
     expect((await verifyPassword("PASS-FINE-2024", fullWidth)).ok).toBe(false);
   });
+
+  it("tells apart non-ASCII passwords that share their first bytes", async () => {
+    // Same UTF-16 length, same first 8 UTF-8 bytes: if only as many bytes as code units were hashed,
+    // these two would collide.
+    const stored = await hashPassword("пароль-1");
+    expect((await verifyPassword("пароль-1", stored)).ok).toBe(true);
+    expect((await verifyPassword("паролю-1", stored)).ok).toBe(false);
+    expect((await verifyPassword("пароXXXX", stored)).ok).toBe(false);
+  });
 });
 
 describe("equal work for unknown users", () => {
@@ -220,8 +302,8 @@ describe("equal work for unknown users", () => {
     expect(typeof subtle.timingSafeEqual).toBe("function");
   });
 
-  it("verifyAgainstDummy is always false and costs exactly one scrypt, like one verifyPassword", async () => {
-    // First call in this isolate included: the dummy hash is made without any scrypt.
+  it("verifyAgainstDummy is always false and costs exactly one hash, like one verifyPassword", async () => {
+    // First call in this isolate included: the dummy hash is made without any hashing.
     let before = hashComputationCount();
     await expect(verifyAgainstDummy("whatever")).resolves.toBe(false);
     const dummyCost = hashComputationCount() - before;
@@ -245,7 +327,7 @@ describe("equal work for unknown users", () => {
   });
 
   it("the dummy does not accept the empty password or any obvious value", async () => {
-    for (const guess of ["", "password", "dummy", "$scrypt$", "\u0000"]) {
+    for (const guess of ["", "password", "dummy", "$argon2id$", "\u0000"]) {
       await expect(verifyAgainstDummy(guess)).resolves.toBe(false);
     }
   });

@@ -50,7 +50,7 @@ describe("register", () => {
         ].sort(),
       );
       const [row] = await sql`select password_hash from users where id = ${res.body.id}`;
-      expect(row?.password_hash).toMatch(/^\$scrypt\$ln=14,r=8,p=5\$/);
+      expect(row?.password_hash).toMatch(/^\$argon2id\$v=19\$m=7168,t=5,p=1\$/);
       expect(res.text).not.toContain(row?.password_hash);
     },
   );

@@ -1,4 +1,5 @@
 import { scrypt } from "node:crypto";
+import { argon2id as nobleArgon2id } from "@noble/hashes/argon2.js";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { hashComputationCount } from "../../../src/services/password.ts";
@@ -104,25 +105,59 @@ describe("password hashing work is the same whether or not the account exists", 
     expect(wrong).toBe(unknown);
   });
 
-  it("re-hashes an outdated hash on login", async () => {
-    const user = await createUser();
+  /** A password hash made outside the service, as an earlier version of it stored them. */
+  async function storedHash(password: string, kind: "scrypt-14-8-5" | "scrypt-13-8-1" | "argon2id-12288-3") {
     const salt = crypto.getRandomValues(new Uint8Array(16));
+    const bytes = new TextEncoder().encode(password.normalize("NFKC"));
+    const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/=+$/, "");
+    if (kind === "argon2id-12288-3") {
+      const key = nobleArgon2id(bytes, salt, { m: 12288, t: 3, p: 1, dkLen: 32 });
+      return `$argon2id$v=19$m=12288,t=3,p=1$${b64(salt)}$${b64(key)}`;
+    }
+    const [ln, r, p] = kind === "scrypt-14-8-5" ? [14, 8, 5] : [13, 8, 1];
     const key = await new Promise<Buffer>((resolve, reject) =>
-      scrypt(
-        user.password.normalize("NFKC"),
-        salt,
-        32,
-        { N: 2 ** 13, r: 8, p: 1, maxmem: 64 * 1024 * 1024 },
-        (e, k) => (e ? reject(e) : resolve(k)),
+      scrypt(bytes, salt, 32, { N: 2 ** ln, r, p, maxmem: 64 * 1024 * 1024 }, (e, k) =>
+        e ? reject(e) : resolve(k),
       ),
     );
-    const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/=+$/, "");
-    const old = `$scrypt$ln=13,r=8,p=1$${b64(salt)}$${b64(key)}`;
+    return `$scrypt$ln=${ln},r=${r},p=${p}$${b64(salt)}$${b64(key)}`;
+  }
+
+  it.each(["scrypt-14-8-5", "scrypt-13-8-1", "argon2id-12288-3"] as const)(
+    "logging in over a stored %s hash succeeds and replaces it with the current Argon2id",
+    async (kind) => {
+      const user = await createUser();
+      const old = await storedHash(user.password, kind);
+      await sql`update users set password_hash = ${old} where id = ${user.id}`;
+
+      const before = hashComputationCount();
+      await loginAs(user);
+      // One hash to verify the old string, one to make the new one.
+      expect(hashComputationCount() - before).toBe(2);
+      const [row] = await sql`select password_hash from users where id = ${user.id}`;
+      expect(row?.password_hash).toMatch(
+        /^\$argon2id\$v=19\$m=7168,t=5,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/,
+      );
+
+      // The next login verifies the new string and leaves it alone.
+      const again = hashComputationCount();
+      await loginAs(user);
+      expect(hashComputationCount() - again).toBe(1);
+      const [after] = await sql`select password_hash from users where id = ${user.id}`;
+      expect(after?.password_hash).toBe(row?.password_hash);
+    },
+  );
+
+  it("a wrong password against an old hash changes nothing", async () => {
+    const user = await createUser();
+    const old = await storedHash(user.password, "scrypt-14-8-5");
     await sql`update users set password_hash = ${old} where id = ${user.id}`;
-    await loginAs(user);
+    const res = await api("POST", "/api/v1/auth/login", {
+      json: { username: user.username, password: "not-the-password" },
+    });
+    expect(res.status, res.dump).toBe(401);
     const [row] = await sql`select password_hash from users where id = ${user.id}`;
-    expect(row?.password_hash).toMatch(/^\$scrypt\$ln=14,r=8,p=5\$/);
-    await loginAs(user);
+    expect(row?.password_hash).toBe(old);
   });
 });
 
