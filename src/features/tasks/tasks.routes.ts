@@ -89,15 +89,12 @@ export type CreateTaskRoute = typeof createTask;
 
 const TaskIdParams = z.object({
   // A plain string: a malformed id is 404 like any other unknown task, not 422.
-  id: z
-    .string()
-    .max(64)
-    .openapi({
-      param: { name: "id", in: "path" },
-      // Documented format, not validated: any other string is a 404 like an unknown task.
-      format: "uuid",
-      example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11",
-    }),
+  id: z.string().openapi({
+    param: { name: "id", in: "path" },
+    // Documented format, not validated: any other string, of any length, is a 404 like an unknown task.
+    format: "uuid",
+    example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11",
+  }),
 });
 
 /** GET /api/v1/tasks/{id} (owner or admin). */
