@@ -20,12 +20,12 @@ const FINAL_STATUSES: Task["status"][] = ["SUCCESS", "FAILURE", "REVOKED"];
 
 /**
  * fetch that honours 429: it waits `Retry-After` seconds (at most a minute) and tries again, up to
- * three times. Login and registration are limited per IP (5 a minute by default).
+ * four more times. Login and registration are limited per IP (5 a minute by default).
  */
 async function fetchWithRetry(request: Request): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
     const response = await fetch(request.clone());
-    if (response.status !== 429 || attempt > 3) return response;
+    if (response.status !== 429 || attempt >= 5) return response;
     const seconds = Math.min(Number(response.headers.get("Retry-After") ?? 1), 60);
     console.log(`  429 on ${request.method} ${new URL(request.url).pathname}: retrying in ${seconds} s`);
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
