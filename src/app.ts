@@ -81,12 +81,14 @@ export function createApp(): AppOpenAPI {
   app.route("/", billingRouter);
   app.route("/", eventsRouter);
 
-  // Generated once per isolate per (APP_URL, which is the document's server; whether dev routes show).
+  // Generated once per isolate per (APP_URL, which is the document's server; the environment, which
+  // the server's description names and which decides whether dev routes show).
   const documents = new Map<string, unknown>();
   const serveDocument = (c: Context<AppBindings>) => {
     const appUrl = c.get("config").APP_URL.replace(/\/$/, "");
-    const development = c.get("config").ENVIRONMENT === "development";
-    const key = `${development}|${appUrl}`;
+    const environment = c.get("config").ENVIRONMENT;
+    const development = environment === "development";
+    const key = `${environment}|${appUrl}`;
     let document = documents.get(key);
     document ??= withoutDevRoutes(
       addStandardHeaders(
@@ -99,7 +101,14 @@ export function createApp(): AppOpenAPI {
               "Authentication and user management at the edge. Errors are RFC 9457 problem details with a stable `code`.",
             license: { name: "MIT", url: "https://opensource.org/licenses/MIT" },
           },
-          servers: [{ url: appUrl, description: "This deployment (APP_URL)" }],
+          servers: [
+            {
+              url: appUrl,
+              description: `This deployment (APP_URL): ${SERVER_DESCRIPTIONS[environment]}.`,
+              // A public API: the document describes what integrators may call.
+              "x-internal": false,
+            },
+          ],
           tags: [
             { name: "Meta", description: "API information and documentation." },
             { name: "Health", description: "Liveness and dependency status." },
@@ -160,6 +169,14 @@ export function createApp(): AppOpenAPI {
 
   return app;
 }
+
+/** What the document's server is, by ENVIRONMENT (in words OpenAPI tools recognise). */
+const SERVER_DESCRIPTIONS = {
+  development: "local development",
+  test: "test",
+  staging: "staging",
+  production: "production",
+} as const;
 
 /** The document without the dev routes, unless `development` (they exist only there). */
 function withoutDevRoutes<T extends object>(document: T, development: boolean): T {

@@ -104,8 +104,11 @@ const ConfigSchema = z
     RESEND_API_KEY: z.string().min(1).optional(),
     /** Attempts at sending one e-mail before its outbox row is marked failed. */
     EMAIL_MAX_ATTEMPTS: count.default(5),
-    /** Public base URL of this deployment (links in e-mails, avatar URLs); required outside development and test. */
-    APP_URL: z.url().optional(),
+    /**
+     * Public base URL of this deployment (links in e-mails, avatar URLs); required outside development
+     * and test. At most 1024 characters: the URLs built on it are documented as at most 2048.
+     */
+    APP_URL: z.url().max(1024).optional(),
 
     /** Runs a background task gets before it is marked FAILURE. */
     TASK_MAX_ATTEMPTS: count.default(3),

@@ -40,8 +40,11 @@ export const PrivateJwkSchema = z.discriminatedUnion("alg", [
   Ed25519Public.extend({ d: bytes32 }),
   P256Public.extend({ d: bytes32 }),
 ]);
-/** A JWKS of public keys. */
-export const PublicJwksSchema = z.object({ keys: z.array(PublicJwkSchema) });
+/** The most keys the published JWKS holds: the signing key and the older ones still accepted. */
+export const JWKS_MAX_KEYS = 20;
+
+/** A JWKS of public keys (JWT_PUBLIC_KEYS: the older keys, leaving room for the signing key). */
+export const PublicJwksSchema = z.object({ keys: z.array(PublicJwkSchema).max(JWKS_MAX_KEYS - 1) });
 
 export type PublicJwk = z.output<typeof PublicJwkSchema>;
 export type PrivateJwk = z.output<typeof PrivateJwkSchema>;

@@ -62,8 +62,13 @@ export const COMMON_PROBLEMS: ProblemResponseName[] = ["TooManyRequests", "Inter
 /** Problems of every route that takes a JSON body. */
 export const BODY_PROBLEMS: ProblemResponseName[] = ["BadRequest", "PayloadTooLarge", "UnprocessableContent"];
 
-/** `content` for a JSON body or response: `{ description, content: jsonContent(UserSchema) }`. */
-export const jsonContent = <T>(schema: T) => ({ "application/json": { schema } });
+/**
+ * `content` for a JSON body or response: `{ description, content: jsonContent(UserSchema) }`; an
+ * `example` here wins over the schema's own (for an answer that is one particular case of it).
+ */
+export const jsonContent = <T>(schema: T, example?: unknown) => ({
+  "application/json": example === undefined ? { schema } : { schema, example },
+});
 
 export const BEARER_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { oauth2Password: [] }];
 
@@ -83,11 +88,16 @@ export function registerOpenApiComponents(app: OpenAPIHono<AppBindings>): void {
       content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: `#/components/schemas/${schema}` } } },
     });
   }
+  const jwtPractice =
+    "A signed JWT (JWS) handled as RFC8725 (JWT Best Current Practices) asks: algorithms from an allow-list " +
+    "(HS256, or EdDSA/ES256 with JWT_PRIVATE_KEY; never `none`), the key chosen by `kid`, and `iss`, `aud`, " +
+    "`exp` always verified. Short-lived (ACCESS_TOKEN_TTL_SECONDS, 1 hour by default); renew it with the " +
+    "refresh token at POST /api/v1/auth/refresh.";
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "Access token from POST /api/v1/auth/login.",
+    description: `Access token from POST /api/v1/auth/login. ${jwtPractice}`,
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "metricsToken", {
     type: "http",
@@ -96,36 +106,54 @@ export function registerOpenApiComponents(app: OpenAPIHono<AppBindings>): void {
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "oauth2Password", {
     type: "oauth2",
-    description: "OAuth2 password flow (form-encoded), so Swagger UI's Authorize button can log in.",
-    flows: { password: { tokenUrl: "/api/v1/auth/login", scopes: {} } },
+    description:
+      "OAuth2 password flow (form-encoded), so Swagger UI's Authorize button can log in. The access token " +
+      `it returns is the bearer token above. ${jwtPractice} The refresh URL takes JSON \`{refresh_token}\`.`,
+    flows: {
+      password: { tokenUrl: "/api/v1/auth/login", refreshUrl: "/api/v1/auth/refresh", scopes: {} },
+    },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "stripeSignature", {
+    type: "apiKey",
+    in: "header",
+    name: "Stripe-Signature",
+    description:
+      "Stripe's signature of the webhook body with STRIPE_WEBHOOK_SECRET (POST /api/v1/billing/webhook only).",
   });
 }
 
+const INT32_MAX = 2_147_483_647;
 const HEADER_COMPONENTS = {
   "X-Request-Id": {
     description: "The request's id (echoed when the client sent a sane one).",
     required: true,
-    schema: { type: "string", pattern: "^[A-Za-z0-9._:-]{1,128}$" },
+    schema: { type: "string", maxLength: 128, pattern: "^[A-Za-z0-9._:-]{1,128}$" },
   },
   "RateLimit-Limit": {
     description: "Requests allowed in the current window of the most restrictive limit met.",
     required: true,
-    schema: { type: "integer", minimum: 0 },
+    schema: { type: "integer", format: "int32", minimum: 0, maximum: INT32_MAX },
   },
   "RateLimit-Remaining": {
     description: "Requests left in that window.",
     required: true,
-    schema: { type: "integer", minimum: 0 },
+    schema: { type: "integer", format: "int32", minimum: 0, maximum: INT32_MAX },
   },
   "RateLimit-Reset": {
     description: "Seconds until that window frees up.",
     required: true,
-    schema: { type: "integer", minimum: 0 },
+    schema: { type: "integer", format: "int32", minimum: 0, maximum: INT32_MAX },
   },
   "Retry-After": {
     description: "Seconds to wait before retrying.",
     required: true,
-    schema: { type: "integer", minimum: 1 },
+    schema: { type: "integer", format: "int32", minimum: 1, maximum: INT32_MAX },
+  },
+  "Access-Control-Allow-Origin": {
+    description:
+      "CORS: the request's `Origin` when CORS_ORIGINS allows it (every origin with `*`); absent otherwise, and by default (CORS_ORIGINS empty).",
+    required: false,
+    schema: { type: "string" },
   },
 } as const;
 
@@ -135,8 +163,9 @@ type Doc = {
 };
 
 /**
- * Documents the headers every answer carries (X-Request-Id and, on rate-limited routes, which is
- * every route, the RateLimit-* trio; Retry-After on 429) on every response, shared or inline.
+ * Documents the headers every answer carries (X-Request-Id, Access-Control-Allow-Origin when CORS
+ * allows the caller and, on rate-limited routes, which is every route, the RateLimit-* trio;
+ * Retry-After on 429 and 503) on every response, shared or inline.
  */
 export function addStandardHeaders<T extends object>(document: T): T {
   const doc = document as Doc;
@@ -148,6 +177,7 @@ export function addStandardHeaders<T extends object>(document: T): T {
     "RateLimit-Limit": ref("RateLimit-Limit"),
     "RateLimit-Remaining": ref("RateLimit-Remaining"),
     "RateLimit-Reset": ref("RateLimit-Reset"),
+    "Access-Control-Allow-Origin": ref("Access-Control-Allow-Origin"),
   };
   const decorate = (response: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
     if ("$ref" in response) return;

@@ -3,34 +3,52 @@
  * Out-of-range values are 422, never clamped.
  */
 import { z } from "@hono/zod-openapi";
+import { int32, int64 } from "./fields.ts";
+
+/** The largest page. */
+export const MAX_PAGE_SIZE = 100;
 
 export const PaginationQuery = z.object({
   skip: z.coerce
     .number()
     .int()
     .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
     .default(0)
-    .openapi({ param: { name: "skip", in: "query" }, example: 0, description: "Items to skip (>= 0)." }),
+    .openapi({
+      param: { name: "skip", in: "query" },
+      format: "int64",
+      example: 0,
+      description: "Items to skip (>= 0).",
+    }),
   limit: z.coerce
     .number()
     .int()
     .min(1)
-    .max(100)
+    .max(MAX_PAGE_SIZE)
     .default(10)
-    .openapi({ param: { name: "limit", in: "query" }, example: 10, description: "Page size, 1..100." }),
+    .openapi({
+      param: { name: "limit", in: "query" },
+      format: "int32",
+      example: 10,
+      description: `Page size, 1..${MAX_PAGE_SIZE}.`,
+    }),
 });
 
-/** `{items, total, skip, limit}` of `item`, registered as the component `name`. */
-export function pageOf<T extends z.ZodType>(item: T, name: string) {
+/**
+ * `{items, total, skip, limit}` of `item`, registered as the component `name`; `itemExample` (one
+ * item) makes the page's example.
+ */
+export function pageOf<T extends z.ZodType>(item: T, name: string, itemExample: z.input<T>) {
   return z
     .object({
-      items: z.array(item),
-      total: z.number().int().min(0).openapi({ description: "Items matching the filters, over all pages." }),
-      skip: z.number().int().min(0),
-      limit: z.number().int().min(1).max(100),
+      items: z.array(item).max(MAX_PAGE_SIZE),
+      total: int64(0).openapi({ description: "Items matching the filters, over all pages." }),
+      skip: int64(0),
+      limit: int32(1, MAX_PAGE_SIZE),
     })
     .strict()
-    .openapi(name);
+    .openapi(name, { example: { items: [itemExample], total: 1, skip: 0, limit: 10 } });
 }
 
 /** `'true'`/`'false'` in a query string (anything else is 422). */

@@ -6,28 +6,66 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "../env.ts";
-import { ApiError, STATUS_TITLES } from "./errors.ts";
+import { ApiError, type FieldError, STATUS_TITLES } from "./errors.ts";
+import { int32 } from "./fields.ts";
 import type { AppBindings } from "./types.ts";
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
+/**
+ * Bounds of a problem body. Field paths and validation messages can echo what the client sent (an
+ * unknown key's name), and a body can break a schema in thousands of places, so problemResponse
+ * keeps the first MAX_FIELD_ERRORS and cuts long strings: an error answer never grows with the input.
+ */
+export const PROBLEM_LIMITS = {
+  detail: 1024,
+  fieldPath: 256,
+  fieldMessage: 512,
+  fieldErrors: 100,
+} as const;
+
+/** `code`: stable snake_case. */
+const CODE_PATTERN = /^[a-z][a-z0-9_]*$/;
+
 export const FieldErrorSchema = z
   .object({
-    path: z.string().openapi({ example: "password" }),
-    message: z.string().openapi({ example: "Too small: expected string to have >=8 characters" }),
+    path: z.string().max(PROBLEM_LIMITS.fieldPath).openapi({ example: "password" }),
+    message: z
+      .string()
+      .max(PROBLEM_LIMITS.fieldMessage)
+      .openapi({ example: "Too small: expected string to have >=8 characters" }),
   })
   .strict()
   .openapi("FieldError");
 
 export const ProblemSchema = z
   .object({
-    type: z.string().openapi({ example: "urn:edge-auth-api:problem:validation_failed" }),
-    title: z.string().openapi({ example: "Unprocessable Content" }),
-    status: z.number().int().openapi({ example: 422 }),
-    detail: z.string().openapi({ example: "The request body does not match the schema." }),
-    code: z.string().openapi({ example: "validation_failed", description: "Stable machine-readable code." }),
-    request_id: z.string().openapi({ example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11" }),
-    errors: z.array(FieldErrorSchema).optional(),
+    type: z
+      .string()
+      .max(128)
+      .regex(/^urn:edge-auth-api:problem:[a-z][a-z0-9_]*$/)
+      .openapi({ example: "urn:edge-auth-api:problem:validation_failed" }),
+    title: z.string().max(64).openapi({ example: "Unprocessable Content" }),
+    status: int32(100, 599).openapi({ example: 422 }),
+    detail: z
+      .string()
+      .max(PROBLEM_LIMITS.detail)
+      .openapi({ example: "The request body does not match the schema." }),
+    code: z
+      .string()
+      .max(64)
+      .regex(CODE_PATTERN)
+      .openapi({ example: "validation_failed", description: "Stable machine-readable code." }),
+    request_id: z
+      .string()
+      .max(128)
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/)
+      .openapi({ example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11", description: "Also in `X-Request-Id`." }),
+    errors: z
+      .array(FieldErrorSchema)
+      .max(PROBLEM_LIMITS.fieldErrors)
+      .optional()
+      .openapi({ description: `Validation failures (the first ${PROBLEM_LIMITS.fieldErrors}).` }),
   })
   .strict()
   .openapi("Problem", { description: "RFC 9457 problem details." });
@@ -36,8 +74,8 @@ export type Problem = z.infer<typeof ProblemSchema>;
 
 /** The 402 `insufficient_credits` problem: a Problem plus what the caller has and what it costs. */
 export const InsufficientCreditsProblemSchema = ProblemSchema.extend({
-  balance: z.number().int().min(0).optional().openapi({ description: "The caller's balance.", example: 2 }),
-  price: z.number().int().min(0).optional().openapi({ description: "What the request costs.", example: 5 }),
+  balance: int32(0).optional().openapi({ description: "The caller's balance.", example: 2 }),
+  price: int32(0).optional().openapi({ description: "What the request costs.", example: 5 }),
 })
   .strict()
   .openapi("InsufficientCreditsProblem", {
@@ -77,6 +115,13 @@ export function toApiError(err: unknown): ApiError {
 export const payloadTooLarge = () =>
   new ApiError(413, "payload_too_large", { detail: "The request body exceeds the size limit." });
 
+function boundedFieldErrors(errors: FieldError[]): FieldError[] {
+  return errors.slice(0, PROBLEM_LIMITS.fieldErrors).map((e) => ({
+    path: e.path.slice(0, PROBLEM_LIMITS.fieldPath),
+    message: e.message.slice(0, PROBLEM_LIMITS.fieldMessage),
+  }));
+}
+
 /** Builds the problem response for `err`, carrying the request id and the error's headers. */
 export function problemResponse(c: Context<AppBindings>, err: ApiError): Response {
   const body: Problem & Record<string, unknown> = {
@@ -84,10 +129,10 @@ export function problemResponse(c: Context<AppBindings>, err: ApiError): Respons
     type: problemType(err.code),
     title: STATUS_TITLES[err.status] ?? "Error",
     status: err.status,
-    detail: err.detail,
+    detail: err.detail.slice(0, PROBLEM_LIMITS.detail),
     code: err.code,
     request_id: c.get("requestId") ?? "",
-    ...(err.errors ? { errors: err.errors } : {}),
+    ...(err.errors ? { errors: boundedFieldErrors(err.errors) } : {}),
   };
   const headers = new Headers(err.headers);
   headers.set("Content-Type", PROBLEM_CONTENT_TYPE);

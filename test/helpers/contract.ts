@@ -37,8 +37,14 @@ export function templatePattern(template: string): RegExp {
   );
 }
 
-const rewriteRefs = (schema: unknown): Json =>
-  JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"#/$defs/'));
+/**
+ * The schema with its component refs pointing into `$defs`, and without `example`s: they are
+ * annotations, and the validator would read an example's `id` member as a schema id.
+ */
+export const rewriteRefs = (schema: unknown): Json =>
+  JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"#/$defs/'), (key, value) =>
+    key === "example" || key === "examples" ? undefined : value,
+  );
 
 export class Contract {
   private readonly templates: { method: string; template: string; re: RegExp }[] = [];

@@ -24,6 +24,8 @@ const registerConfig = (path: string, operationId: string) =>
     operationId,
     tags: ["Auth"],
     summary: "Create an account",
+    description:
+      "Username 3..50 of letters, digits and underscores; password 8..128 characters, common passwords refused. Username and e-mail are unique case-insensitively (409 `account_exists`). A verification e-mail is sent. Rate limited per IP (RATE_LIMIT_AUTH_PER_MINUTE).",
     security: [],
     middleware: [rateLimitByIp((r) => r.register)] as const,
     request: { body: { required: true, content: jsonContent(RegisterBody) } },
@@ -91,6 +93,7 @@ export const logout = protectedRoute(
     operationId: "logout",
     tags: ["Auth"],
     summary: "End this session",
+    description: "The access token stops working at once and the session's refresh token is refused.",
     responses: {
       204: { description: "Logged out; the access token stops working at once." },
       ...problems(...COMMON_PROBLEMS),
@@ -107,6 +110,8 @@ export const logoutAll = protectedRoute(
     operationId: "logoutAll",
     tags: ["Auth"],
     summary: "End every session of the user",
+    description:
+      "Every device is logged out: all access tokens stop working at once, all refresh tokens are refused.",
     responses: { 204: { description: "Every session ended." }, ...problems(...COMMON_PROBLEMS) },
   },
 );
@@ -120,6 +125,8 @@ export const changePassword = protectedRoute(
     operationId: "changePassword",
     tags: ["Auth"],
     summary: "Change the password; ends every other session",
+    description:
+      "Needs the current password (403 `invalid_password` when wrong); the new one follows the registration policy (422 otherwise). This session stays logged in.",
     request: { body: { required: true, content: jsonContent(ChangePasswordBody) } },
     responses: {
       200: { description: "Password changed.", content: jsonContent(MessageSchema) },

@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { int32 } from "../../lib/fields.ts";
+import { JWKS_MAX_KEYS } from "../../lib/jwk.ts";
 import { isCommonPassword } from "../../services/common-passwords.ts";
 import {
   COMMON_PASSWORD_MESSAGE,
@@ -35,7 +37,14 @@ export const RegisterBody = z
     path: ["password_confirm"],
     message: "Passwords do not match",
   })
-  .openapi("RegisterRequest");
+  .openapi("RegisterRequest", {
+    example: {
+      username: "jane_doe",
+      email: "jane@example.com",
+      password: "correct horse battery staple",
+      full_name: "Jane Doe",
+    },
+  });
 
 /** Strings as form fields arrive; booleans accepted as JSON booleans or "true"/"false"/"on". */
 const FormBoolean = z
@@ -48,30 +57,50 @@ export const LoginBody = z
     email: z.string().min(1).max(255).optional(),
     password: z.string().min(1).max(1024),
     remember_me: FormBoolean.optional(),
-    // OAuth2 password-flow fields that Swagger UI sends; accepted and ignored.
+    // OAuth2 password-flow fields that Swagger UI sends; accepted (bounded) and ignored.
     grant_type: z.literal("password").optional(),
-    scope: z.string().optional(),
-    client_id: z.string().optional(),
-    client_secret: z.string().optional(),
+    scope: z.string().max(1024).optional(),
+    client_id: z.string().max(255).optional(),
+    client_secret: z.string().max(1024).optional(),
   })
   .refine((b) => b.username || b.email, { path: ["username"], message: "username or email is required" })
-  .openapi("LoginRequest");
+  .openapi("LoginRequest", { example: { username: "jane_doe", password: "correct horse battery staple" } });
+
+/** 256 random bits, base64url without padding: exactly 43 characters. */
+const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export const TokenPairSchema = z
   .object({
-    access_token: z.string(),
-    refresh_token: z.string(),
+    access_token: z
+      .string()
+      .max(4096)
+      .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
+      .openapi({ description: "A signed JWT (JWS compact serialization)." }),
+    refresh_token: z
+      .string()
+      .max(43)
+      .regex(REFRESH_TOKEN_PATTERN)
+      .openapi({ description: "Opaque; single use (each refresh returns a new one)." }),
     token_type: z.literal("Bearer"),
-    expires_in: z.number().int().openapi({ description: "Access token lifetime in seconds." }),
-    refresh_expires_in: z.number().int().openapi({ description: "Refresh token lifetime in seconds." }),
+    expires_in: int32(1).openapi({ description: "Access token lifetime in seconds." }),
+    refresh_expires_in: int32(1).openapi({ description: "Refresh token lifetime in seconds." }),
   })
   .strict()
-  .openapi("TokenPair");
+  .openapi("TokenPair", {
+    example: {
+      access_token:
+        "eyJhbGciOiJIUzI1NiIsImtpZCI6ImhzLTNxOVoiLCJ0eXAiOiJKV1QifQ.eyJzaWQiOiIzZjJiOGMxZSIsInJvbGUiOiJ1c2VyIn0.c2lnbmF0dXJl",
+      refresh_token: "q3Jx0c8mH7pQ2nB5vW9kL1sD4fG6hJ8aZ0xC2vB4nM6",
+      token_type: "Bearer",
+      expires_in: 3600,
+      refresh_expires_in: 604800,
+    },
+  });
 
 export const RefreshBody = z
   .object({ refresh_token: z.string().min(1).max(512) })
   .strict()
-  .openapi("RefreshRequest");
+  .openapi("RefreshRequest", { example: { refresh_token: "q3Jx0c8mH7pQ2nB5vW9kL1sD4fG6hJ8aZ0xC2vB4nM6" } });
 
 export const ChangePasswordBody = z
   .object({ current_password: z.string().min(1).max(1024), new_password: NewPassword })
@@ -80,28 +109,52 @@ export const ChangePasswordBody = z
     example: { current_password: "my-current-passphrase-1", new_password: "a-new-long-passphrase-7" },
   });
 
-export const MessageSchema = z.object({ detail: z.string() }).strict().openapi("Message");
+export const MessageSchema = z
+  .object({ detail: z.string().max(200) })
+  .strict()
+  .openapi("Message", { example: { detail: "Password changed." } });
 
-/** A published key: public members only (a private member can never appear here). */
+/** A 32-byte coordinate in base64url (the only key sizes src/lib/jwk.ts accepts). */
+const Coordinate = z
+  .string()
+  .max(43)
+  .regex(/^[A-Za-z0-9_-]{43}$/);
+
+/**
+ * A published key: public members only (a private member can never appear here). Only Ed25519
+ * (EdDSA) and P-256 (ES256) keys are accepted (src/lib/jwk.ts), so there are no RSA members.
+ */
 export const PublicJwkSchema = z
   .object({
     kty: z.enum(["OKP", "EC"]),
-    crv: z.string().optional(),
-    x: z.string().optional(),
-    y: z.string().optional(),
-    n: z.string().optional(),
-    e: z.string().optional(),
-    kid: z.string(),
-    alg: z.string(),
+    crv: z.enum(["Ed25519", "P-256"]).optional(),
+    x: Coordinate.optional(),
+    y: Coordinate.optional(),
+    kid: z.string().max(256),
+    alg: z.enum(["EdDSA", "ES256"]),
     use: z.literal("sig").optional(),
   })
   .strict()
   .openapi("PublicJwk");
 
 export const JwksSchema = z
-  .object({ keys: z.array(PublicJwkSchema) })
+  .object({ keys: z.array(PublicJwkSchema).max(JWKS_MAX_KEYS) })
   .strict()
-  .openapi("JWKS", { description: "JSON Web Key Set (RFC 7517) of public keys only." });
+  .openapi("JWKS", {
+    description: "JSON Web Key Set (RFC 7517) of public keys only.",
+    example: {
+      keys: [
+        {
+          kty: "OKP",
+          crv: "Ed25519",
+          x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+          kid: "ed-2025-01",
+          alg: "EdDSA",
+          use: "sig",
+        },
+      ],
+    },
+  });
 
 /** A one-time token from an e-mail link (base64url, 43 characters when issued by this API). */
 export const OneTimeToken = z

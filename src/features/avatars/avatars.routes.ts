@@ -1,16 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { COMMON_PROBLEMS, jsonContent, problems } from "../../lib/openapi.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
+import { AppUrl } from "../users/users.schemas.ts";
 
 export const AvatarUrlSchema = z
   .object({
-    avatar_url: z
-      .url()
-      .nullable()
-      .openapi({ example: "https://api.example.com/api/v1/avatars/9f86d081884c7d659a2feaa0c55ad015.png" }),
+    avatar_url: AppUrl.nullable().openapi({
+      example: "https://api.example.com/api/v1/avatars/9f86d081884c7d659a2feaa0c55ad015.png",
+    }),
   })
   .strict()
-  .openapi("AvatarUrl");
+  .openapi("AvatarUrl", {
+    example: { avatar_url: "https://api.example.com/api/v1/avatars/9f86d081884c7d659a2feaa0c55ad015.png" },
+  });
 
 /** The four image types served, each declared (clients and checkers match exact media types). */
 const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"] as const;
@@ -67,8 +69,12 @@ export const deleteAvatar = protectedRoute(
     operationId: "deleteMyAvatar",
     tags: ["Avatars"],
     summary: "Remove the caller's avatar",
+    description: "Deletes the stored image; answers `avatar_url: null` (also when there was none).",
     responses: {
-      200: { description: "No avatar any more.", content: jsonContent(AvatarUrlSchema) },
+      200: {
+        description: "No avatar any more.",
+        content: jsonContent(AvatarUrlSchema, { avatar_url: null }),
+      },
       ...problems(...COMMON_PROBLEMS),
     },
   },
@@ -76,10 +82,13 @@ export const deleteAvatar = protectedRoute(
 export type DeleteAvatarRoute = typeof deleteAvatar;
 
 const cachingHeaders = {
-  ETag: { description: "R2's entity tag of the object.", schema: { type: "string" as const } },
+  ETag: {
+    description: "R2's entity tag of the object.",
+    schema: { type: "string" as const, maxLength: 128, pattern: '^(W/)?"[^"]*"$' },
+  },
   "Cache-Control": {
-    description: "`public, max-age=86400, immutable`: each upload has a new key.",
-    schema: { type: "string" as const },
+    description: "Each upload has a new key, so an image never changes.",
+    schema: { type: "string" as const, const: "public, max-age=86400, immutable" },
   },
 };
 

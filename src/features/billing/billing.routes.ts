@@ -9,6 +9,8 @@ export const CheckoutBody = z
       .string()
       .min(1)
       .max(64)
+      // The shape CREDIT_PACKS ids must have (src/env.ts); any other id is unknown anyway.
+      .regex(/^[a-z0-9_-]+$/)
       .openapi({ description: "A pack id from CREDIT_PACKS.", example: "starter" }),
   })
   .strict()
@@ -16,11 +18,17 @@ export const CheckoutBody = z
 
 const CheckoutSchema = z
   .object({
-    url: z.url().openapi({ description: "Stripe Checkout page to send the user to." }),
-    session_id: z.string().openapi({ example: "cs_test_a1b2c3" }),
+    url: z.url().max(4096).openapi({ description: "Stripe Checkout page to send the user to." }),
+    session_id: z
+      .string()
+      .max(255)
+      .regex(/^cs_[A-Za-z0-9_]+$/)
+      .openapi({ example: "cs_test_a1b2c3" }),
   })
   .strict()
-  .openapi("Checkout");
+  .openapi("Checkout", {
+    example: { url: "https://checkout.stripe.com/c/pay/cs_test_a1b2c3", session_id: "cs_test_a1b2c3" },
+  });
 
 export const checkout = protectedRoute(
   { session: "in-statement" },
@@ -47,7 +55,7 @@ export type CheckoutRoute = typeof checkout;
 const WebhookReceivedSchema = z
   .object({ received: z.literal(true) })
   .strict()
-  .openapi("WebhookReceived");
+  .openapi("WebhookReceived", { example: { received: true } });
 
 /** Documentation only: the body is read raw (the signature covers its exact bytes), then checked. */
 const StripeEventDoc: SchemaObject = {
@@ -55,9 +63,14 @@ const StripeEventDoc: SchemaObject = {
   description: "A Stripe event (https://docs.stripe.com/api/events/object).",
   required: ["id", "type", "data"],
   properties: {
-    id: { type: "string", example: "evt_1" },
-    type: { type: "string", example: "checkout.session.completed" },
+    id: { type: "string", maxLength: 255, pattern: "^evt_[A-Za-z0-9_]+$", example: "evt_1" },
+    type: { type: "string", maxLength: 255, pattern: "^[a-z_.]+$", example: "checkout.session.completed" },
     data: { type: "object", required: ["object"], properties: { object: { type: "object" } } },
+  },
+  example: {
+    id: "evt_1",
+    type: "checkout.session.completed",
+    data: { object: { id: "cs_test_a1b2c3", object: "checkout.session", payment_status: "paid" } },
   },
 };
 
@@ -75,14 +88,8 @@ export const webhook = createRoute({
     "the pack's credits are booked once per event id and once per Checkout Session; `charge.refunded`: the " +
     "refunded share of those credits is taken back, never below a zero balance. Every other event type is " +
     "acknowledged and ignored. A replayed event id answers 200 and changes nothing.",
-  security: [],
+  security: [{ stripeSignature: [] }],
   request: {
-    headers: z.object({
-      "stripe-signature": z
-        .string()
-        .optional()
-        .openapi({ param: { name: "stripe-signature", in: "header" }, example: "t=1700000000,v1=5257a8..." }),
-    }),
     body: { required: true, content: { "application/json": { schema: StripeEventDoc } } },
   },
   responses: {

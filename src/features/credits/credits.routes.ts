@@ -12,6 +12,8 @@ export const getMyCredits = protectedRoute(
     operationId: "getMyCredits",
     tags: ["Credits"],
     summary: "The caller's credit balance and ledger (newest first)",
+    description:
+      "Credits are bought with POST /api/v1/billing/checkout, granted by admins and spent on priced tasks (TASK_COST_*).",
     request: { query: PaginationQuery },
     responses: {
       200: { description: "Balance and a page of the ledger.", content: jsonContent(CreditsSchema) },
@@ -35,7 +37,15 @@ export const changeUserCredits = protectedRoute(
       "(nothing changes: balances never go negative).",
     request: {
       params: z.object({
-        id: z.string().openapi({ param: { name: "id", in: "path" }, format: "uuid" }),
+        // Documented format, not validated: any other string is a 404 like an unknown user.
+        id: z
+          .string()
+          .max(64)
+          .openapi({
+            param: { name: "id", in: "path" },
+            format: "uuid",
+            example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11",
+          }),
       }),
       body: { required: true, content: jsonContent(CreditChangeBody) },
     },

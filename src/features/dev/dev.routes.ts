@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { Timestamp } from "../../lib/fields.ts";
 import { COMMON_PROBLEMS, jsonContent, problems } from "../../lib/openapi.ts";
+import { AppUrl, Email } from "../users/users.schemas.ts";
 import { devOnly } from "./dev.middleware.ts";
 
 /** Every path under here exists only when ENVIRONMENT is development (app.ts hides it otherwise). */
@@ -18,19 +20,31 @@ export const MailboxQuery = z.object({
 
 export const MailboxItemSchema = z
   .object({
-    to: z.string(),
+    to: Email,
     subject: z.string(),
     text: z.string(),
-    links: z.array(z.url()).openapi({ description: "The absolute URLs in the text, in order." }),
-    created_at: z.iso.datetime(),
+    links: z.array(AppUrl).openapi({ description: "The absolute URLs in the text, in order." }),
+    created_at: Timestamp,
   })
   .strict()
   .openapi("MailboxItem");
 
 export const MailboxSchema = z
-  .object({ items: z.array(MailboxItemSchema) })
+  .object({ items: z.array(MailboxItemSchema).max(50) })
   .strict()
-  .openapi("Mailbox");
+  .openapi("Mailbox", {
+    example: {
+      items: [
+        {
+          to: "jane@example.com",
+          subject: "Verify your e-mail address",
+          text: "Open this link to verify your address: http://127.0.0.1:8787/api/v1/auth/verify/q3Jx0c8mH7pQ2nB5vW9kL1sD4fG6hJ8aZ0xC2vB4nM6",
+          links: ["http://127.0.0.1:8787/api/v1/auth/verify/q3Jx0c8mH7pQ2nB5vW9kL1sD4fG6hJ8aZ0xC2vB4nM6"],
+          created_at: "2025-01-15T09:30:00.000Z",
+        },
+      ],
+    },
+  });
 
 export const mailbox = createRoute({
   method: "get",

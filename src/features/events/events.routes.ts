@@ -1,9 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { securityEventTypes } from "../../db/schema/security-events.ts";
+import { ClientIp, int32, Timestamp, UserAgent, Uuid } from "../../lib/fields.ts";
 import { COMMON_PROBLEMS, jsonContent, problems } from "../../lib/openapi.ts";
 import { PaginationQuery, pageOf } from "../../lib/pagination.ts";
 import { rolesFor } from "../../lib/permissions.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
+import { Email } from "../users/users.schemas.ts";
 
 /**
  * Every key a security event's metadata carries today, closed (like every response object), so a
@@ -13,16 +15,25 @@ const SecurityEventMetadata = z
   .object({
     reason: z
       .string()
+      .max(64)
+      .regex(/^[a-z_]+$/)
       .optional()
-      .openapi({ description: "`login_failed`: why (never shown to the client at login)." }),
-    session_id: z.string().optional(),
-    scope: z.string().optional().openapi({ description: "`logout`: `session` or `all`." }),
-    sessions: z.number().int().optional().openapi({ description: "How many sessions were ended." }),
-    sessions_ended: z.number().int().optional(),
-    sessions_revoked: z.number().int().optional(),
-    by: z.string().optional().openapi({ description: "Who did it when not the user: `admin`, `admin-cli`." }),
-    from: z.string().optional().openapi({ description: "`email_changed`: the old address." }),
-    to: z.string().optional().openapi({ description: "`email_changed`: the new address." }),
+      .openapi({
+        description: "`login_failed`: why (never shown to the client at login).",
+        example: "wrong_password",
+      }),
+    session_id: Uuid.optional(),
+    current: z
+      .boolean()
+      .optional()
+      .openapi({ description: "`session_revoked`: whether the session ended was the caller's own." }),
+    scope: z.enum(["session", "all"]).optional().openapi({ description: "`logout`: one session or all." }),
+    sessions: int32(0).optional().openapi({ description: "How many sessions were ended." }),
+    sessions_ended: int32(0).optional(),
+    sessions_revoked: int32(0).optional(),
+    by: z.enum(["admin", "admin-cli"]).optional().openapi({ description: "Who did it when not the user." }),
+    from: Email.optional().openapi({ description: "`email_changed`: the old address." }),
+    to: Email.optional().openapi({ description: "`email_changed`: the new address." }),
   })
   .strict()
   .openapi("SecurityEventMetadata");
@@ -50,32 +61,53 @@ const AuditChanges = z
 
 const SecurityEventSchema = z
   .object({
-    id: z.uuid(),
+    id: Uuid,
     type: z.enum(securityEventTypes),
-    ip: z.string().nullable(),
-    user_agent: z.string().nullable(),
-    created_at: z.iso.datetime(),
+    ip: ClientIp,
+    user_agent: UserAgent,
+    created_at: Timestamp,
     metadata: SecurityEventMetadata,
   })
   .strict()
   .openapi("SecurityEvent");
 
+const SECURITY_EVENT_EXAMPLE = {
+  id: "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d",
+  type: "login_succeeded",
+  ip: "203.0.113.7",
+  user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+  created_at: "2025-01-15T09:31:12.000Z",
+  metadata: { session_id: "3f2b8c1e-9d4a-4e7b-8c2f-1a6d5e9b0c47" },
+} as const;
+
 const AuditEventSchema = z
   .object({
-    id: z.uuid(),
-    actor_id: z.uuid().nullable().openapi({ description: "Who acted; null for the admin CLI." }),
-    target_id: z
-      .uuid()
-      .nullable()
-      .openapi({ description: "The account acted on (it may since be deleted)." }),
-    action: z.string().openapi({ example: "user.update" }),
+    id: Uuid,
+    actor_id: Uuid.nullable().openapi({ description: "Who acted; null for the admin CLI." }),
+    target_id: Uuid.nullable().openapi({ description: "The account acted on (it may since be deleted)." }),
+    action: z
+      .string()
+      .max(100)
+      .regex(/^[a-z_]+\.[a-z_]+$/)
+      .openapi({ example: "user.update", description: "`user.*` from the API, `cli.*` from the admin CLI." }),
     changes: AuditChanges,
-    ip: z.string().nullable(),
-    user_agent: z.string().nullable(),
-    created_at: z.iso.datetime(),
+    ip: ClientIp,
+    user_agent: UserAgent,
+    created_at: Timestamp,
   })
   .strict()
   .openapi("AuditEvent");
+
+const AUDIT_EVENT_EXAMPLE = {
+  id: "7b8c9d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e",
+  actor_id: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11",
+  target_id: "1c7d3b9f-9b64-4e5f-8b8d-3a1c2e5f7b22",
+  action: "user.update",
+  changes: { role: { before: "user", after: "moderator" } },
+  ip: "203.0.113.7",
+  user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+  created_at: "2025-01-15T09:40:00.000Z",
+} as const;
 
 export const listMySecurityEvents = protectedRoute(
   { session: "in-statement" },
@@ -85,6 +117,8 @@ export const listMySecurityEvents = protectedRoute(
     operationId: "listMySecurityEvents",
     tags: ["Users"],
     summary: "The caller's security events (newest first)",
+    description:
+      "Logins and failed logins, logouts, refresh-token reuse, password and e-mail changes, verifications and ended sessions of the caller's account.",
     request: {
       query: PaginationQuery.extend({
         type: z
@@ -96,7 +130,7 @@ export const listMySecurityEvents = protectedRoute(
     responses: {
       200: {
         description: "A page of events.",
-        content: jsonContent(pageOf(SecurityEventSchema, "SecurityEventPage")),
+        content: jsonContent(pageOf(SecurityEventSchema, "SecurityEventPage", SECURITY_EVENT_EXAMPLE)),
       },
       ...problems("UnprocessableContent", ...COMMON_PROBLEMS),
     },
@@ -115,14 +149,8 @@ export const listAuditEvents = protectedRoute(
     description: "Append-only: no route changes or deletes an entry.",
     request: {
       query: PaginationQuery.extend({
-        actor_id: z
-          .uuid()
-          .optional()
-          .openapi({ param: { name: "actor_id", in: "query" } }),
-        target_id: z
-          .uuid()
-          .optional()
-          .openapi({ param: { name: "target_id", in: "query" } }),
+        actor_id: Uuid.optional().openapi({ param: { name: "actor_id", in: "query" } }),
+        target_id: Uuid.optional().openapi({ param: { name: "target_id", in: "query" } }),
         action: z
           .string()
           .min(1)
@@ -134,7 +162,7 @@ export const listAuditEvents = protectedRoute(
     responses: {
       200: {
         description: "A page of entries.",
-        content: jsonContent(pageOf(AuditEventSchema, "AuditEventPage")),
+        content: jsonContent(pageOf(AuditEventSchema, "AuditEventPage", AUDIT_EVENT_EXAMPLE)),
       },
       ...problems("UnprocessableContent", ...COMMON_PROBLEMS),
     },

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { Timestamp, Uuid } from "../../lib/fields.ts";
 import { BODY_PROBLEMS, COMMON_PROBLEMS, jsonContent, problems } from "../../lib/openapi.ts";
 import { PaginationQuery, pageOf, QueryBoolean } from "../../lib/pagination.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
@@ -24,7 +25,7 @@ export const PRE_REGISTER_ACCEPTED = {
 } as const;
 
 export const PreRegisterAcceptedSchema = z
-  .object({ status: z.literal("accepted"), detail: z.string() })
+  .object({ status: z.literal("accepted"), detail: z.literal(PRE_REGISTER_ACCEPTED.detail) })
   .strict()
   .openapi("PreRegisterAccepted", { example: PRE_REGISTER_ACCEPTED });
 
@@ -48,17 +49,24 @@ export type PreRegisterRoute = typeof preRegister;
 
 export const PreRegistrationSchema = z
   .object({
-    id: z.uuid(),
-    email: z.email(),
-    source: z.string().nullable(),
-    created_at: z.iso.datetime(),
-    converted_at: z.iso
-      .datetime()
-      .nullable()
-      .openapi({ description: "When an account with this address was registered." }),
+    id: Uuid,
+    email: Email,
+    source: z.string().max(100).nullable(),
+    created_at: Timestamp,
+    converted_at: Timestamp.nullable().openapi({
+      description: "When an account with this address was registered.",
+    }),
   })
   .strict()
   .openapi("PreRegistration");
+
+const PRE_REGISTRATION_EXAMPLE = {
+  id: "8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+  email: "jane@example.com",
+  source: "landing-page",
+  created_at: "2025-01-15T09:30:00.000Z",
+  converted_at: null,
+};
 
 export const ListPreRegistrationsQuery = PaginationQuery.extend({
   q: z
@@ -89,7 +97,7 @@ export const listPreRegistrations = protectedRoute(
     responses: {
       200: {
         description: "A page of pre-registrations.",
-        content: jsonContent(pageOf(PreRegistrationSchema, "PreRegistrationPage")),
+        content: jsonContent(pageOf(PreRegistrationSchema, "PreRegistrationPage", PRE_REGISTRATION_EXAMPLE)),
       },
       ...problems("UnprocessableContent", ...COMMON_PROBLEMS),
     },

@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { CLIENT_INFO_LIMITS, COUNTRY_PATTERN } from "../../lib/client-info.ts";
+import { ClientIp, Timestamp, UserAgent, Uuid } from "../../lib/fields.ts";
 import { COMMON_PROBLEMS, jsonContent, problems } from "../../lib/openapi.ts";
 import { PaginationQuery, pageOf } from "../../lib/pagination.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
@@ -6,19 +8,33 @@ import { protectedRoute } from "../../lib/protected-route.ts";
 /** A logged-in device (one live session). */
 export const DeviceSchema = z
   .object({
-    id: z.uuid(),
-    user_agent: z.string().nullable(),
-    ip: z.string().nullable(),
-    country: z.string().nullable().openapi({ description: "From Cloudflare's geolocation, when known." }),
-    city: z.string().nullable(),
-    created_at: z.iso.datetime().openapi({ description: "When the device logged in." }),
-    last_used_at: z.iso.datetime().openapi({ description: "The last token refresh from it." }),
+    id: Uuid,
+    user_agent: UserAgent,
+    ip: ClientIp,
+    country: z
+      .string()
+      .max(2)
+      .regex(COUNTRY_PATTERN)
+      .nullable()
+      .openapi({ description: "ISO 3166-1 alpha-2, from Cloudflare's geolocation, when known." }),
+    city: z.string().max(CLIENT_INFO_LIMITS.city).nullable(),
+    created_at: Timestamp.openapi({ description: "When the device logged in." }),
+    last_used_at: Timestamp.openapi({ description: "The last token refresh from it." }),
     current: z.boolean().openapi({ description: "True for the session of the token making this request." }),
   })
   .strict()
   .openapi("Session");
 
-const DevicePageSchema = pageOf(DeviceSchema, "SessionPage");
+const DevicePageSchema = pageOf(DeviceSchema, "SessionPage", {
+  id: "3f2b8c1e-9d4a-4e7b-8c2f-1a6d5e9b0c47",
+  user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+  ip: "203.0.113.7",
+  country: "DE",
+  city: "Berlin",
+  created_at: "2025-01-15T09:30:00.000Z",
+  last_used_at: "2025-01-15T10:12:40.000Z",
+  current: true,
+});
 
 export const listSessions = protectedRoute(
   { session: "in-statement" },
@@ -28,6 +44,7 @@ export const listSessions = protectedRoute(
     operationId: "listMySessions",
     tags: ["Sessions"],
     summary: "The caller's logged-in devices (most recently used first)",
+    description: "Live sessions only; `current` marks the one making this request.",
     request: { query: PaginationQuery },
     responses: {
       200: { description: "A page of live sessions.", content: jsonContent(DevicePageSchema) },

@@ -5,13 +5,28 @@ import { PaginationQuery, pageOf } from "../../lib/pagination.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
 import { CreateTaskBody, TaskSchema } from "./tasks.schemas.ts";
 
-const TaskPageSchema = pageOf(TaskSchema, "TaskPage");
+const TaskPageSchema = pageOf(TaskSchema, "TaskPage", {
+  id: "5d0c7e52-3b8f-4a51-9a86-0f3e2c1b7d94",
+  type: "long_running",
+  status: "STARTED",
+  progress: 40,
+  result: null,
+  error: null,
+  attempts: 1,
+  created_at: "2025-01-15T09:30:00.000Z",
+  started_at: "2025-01-15T09:30:01.000Z",
+  finished_at: null,
+});
 
 const LOCATION_HEADER = {
   Location: {
     description: "The task's URL, `/api/v1/tasks/{id}`.",
     required: true,
-    schema: { type: "string" as const },
+    schema: {
+      type: "string" as const,
+      maxLength: 50,
+      pattern: "^/api/v1/tasks/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    },
   },
 };
 
@@ -74,9 +89,12 @@ export type CreateTaskRoute = typeof createTask;
 
 const TaskIdParams = z.object({
   // A plain string: a malformed id is 404 like any other unknown task, not 422.
-  id: z
-    .string()
-    .openapi({ param: { name: "id", in: "path" }, example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11" }),
+  id: z.string().openapi({
+    param: { name: "id", in: "path" },
+    // Documented format, not validated: any other string, of any length, is a 404 like an unknown task.
+    format: "uuid",
+    example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11",
+  }),
 });
 
 /** GET /api/v1/tasks/{id} (owner or admin). */
@@ -88,6 +106,8 @@ export const getTask = protectedRoute(
     operationId: "getTask",
     tags: ["Tasks"],
     summary: "A task's status and result (owner or admin)",
+    description:
+      "Poll this until `status` is final: `SUCCESS` (with `result`), `FAILURE` (with `error`) or `REVOKED`. `RETRY` means a failed run will be tried again.",
     request: { params: TaskIdParams },
     responses: {
       200: { description: "The task.", content: jsonContent(TaskSchema) },

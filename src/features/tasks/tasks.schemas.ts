@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { taskStatuses, taskTypes } from "../../db/schema/index.ts";
+import { int32, Timestamp, Uuid } from "../../lib/fields.ts";
 
 /** `process_data` limits: the data's JSON at most 64 KiB, an array at most 10,000 items, nesting at most 32. */
 export const PROCESS_DATA_MAX_BYTES = 64 * 1024;
@@ -7,6 +8,8 @@ export const PROCESS_DATA_MAX_BYTES = 64 * 1024;
 export const PROCESS_DATA_MAX_ITEMS = 10_000;
 /** At most this many levels of nesting in process_data. */
 export const PROCESS_DATA_MAX_DEPTH = 32;
+/** A task's `error` is cut to this many characters. */
+export const TASK_ERROR_MAX_LENGTH = 500;
 
 const depthOf = (value: unknown, depth = 1): number => {
   if (depth > PROCESS_DATA_MAX_DEPTH) return depth;
@@ -28,7 +31,7 @@ const AddBody = z
 const LongRunningBody = z
   .object({
     type: z.literal("long_running"),
-    duration_seconds: z.number().int().min(1).max(300).openapi({ example: 5 }),
+    duration_seconds: int32(1, 300).openapi({ example: 5 }),
   })
   .strict()
   .openapi("LongRunningTaskRequest", {
@@ -37,7 +40,12 @@ const LongRunningBody = z
   });
 
 const ProcessData = z
-  .union([z.array(z.unknown()).max(PROCESS_DATA_MAX_ITEMS), z.record(z.string(), z.unknown()), z.string()])
+  .union([
+    z.array(z.unknown()).max(PROCESS_DATA_MAX_ITEMS),
+    z.record(z.string(), z.unknown()),
+    // Never longer than the JSON byte limit below allows.
+    z.string().max(PROCESS_DATA_MAX_BYTES),
+  ])
   .superRefine((data, ctx) => {
     if (new TextEncoder().encode(JSON.stringify(data)).length > PROCESS_DATA_MAX_BYTES)
       ctx.addIssue({
@@ -69,28 +77,36 @@ export type CreateTaskInput = z.infer<typeof CreateTaskBody>;
 export const NumberStatsSchema = z
   .object({
     kind: z.literal("numbers"),
-    count: z.number().int(),
+    count: int32(0, PROCESS_DATA_MAX_ITEMS),
     sum: z.number(),
     min: z.number().nullable(),
     max: z.number().nullable(),
     mean: z.number().nullable().openapi({ description: "null for an empty array (as are min and max)." }),
   })
   .strict()
-  .openapi("NumberStats");
+  .openapi("NumberStats", {
+    example: { kind: "numbers", count: 3, sum: 6.5, min: 1, max: 3.5, mean: 2.1666666666666665 },
+  });
+
+/** How many items of a process_data array (of at most PROCESS_DATA_MAX_ITEMS). */
+const itemCount = int32(0, PROCESS_DATA_MAX_ITEMS);
+
+/** A count within process_data's JSON (of at most PROCESS_DATA_MAX_BYTES bytes). */
+const dataCount = int32(0, PROCESS_DATA_MAX_BYTES);
 
 /** process_data over any other array: its length and how many items are of each JSON type. */
 export const ArrayStatsSchema = z
   .object({
     kind: z.literal("array"),
-    count: z.number().int(),
+    count: itemCount,
     types: z
       .object({
-        number: z.number().int(),
-        string: z.number().int(),
-        boolean: z.number().int(),
-        null: z.number().int(),
-        array: z.number().int(),
-        object: z.number().int(),
+        number: itemCount,
+        string: itemCount,
+        boolean: itemCount,
+        null: itemCount,
+        array: itemCount,
+        object: itemCount,
       })
       .strict(),
   })
@@ -101,9 +117,9 @@ export const ArrayStatsSchema = z
 export const TextStatsSchema = z
   .object({
     kind: z.literal("text"),
-    characters: z.number().int().openapi({ description: "Unicode code points." }),
-    words: z.number().int().openapi({ description: "Runs of non-whitespace." }),
-    lines: z.number().int(),
+    characters: dataCount.openapi({ description: "Unicode code points." }),
+    words: dataCount.openapi({ description: "Runs of non-whitespace." }),
+    lines: dataCount,
   })
   .strict()
   .openapi("TextStats");
@@ -112,19 +128,16 @@ export const TextStatsSchema = z
 export const ObjectStatsSchema = z
   .object({
     kind: z.literal("object"),
-    keys: z.number().int().openapi({ description: "Top-level keys." }),
-    total_keys: z
-      .number()
-      .int()
-      .openapi({ description: "Keys at every level (in nested objects and arrays)." }),
-    depth: z.number().int().openapi({ description: "Nesting depth; `{}` is 1." }),
+    keys: dataCount.openapi({ description: "Top-level keys." }),
+    total_keys: dataCount.openapi({ description: "Keys at every level (in nested objects and arrays)." }),
+    depth: int32(1, PROCESS_DATA_MAX_DEPTH).openapi({ description: "Nesting depth; `{}` is 1." }),
   })
   .strict()
   .openapi("ObjectStats");
 
 /** long_running's result. */
 export const LongRunningResultSchema = z
-  .object({ seconds: z.number().int() })
+  .object({ seconds: int32(1, 300) })
   .strict()
   .openapi("LongRunningResult");
 
@@ -150,19 +163,36 @@ export type TaskResult = z.infer<typeof TaskResultSchema>;
 /** The public Task object. */
 export const TaskSchema = z
   .object({
-    id: z.uuid(),
+    id: Uuid,
     type: z.enum(taskTypes),
     status: z.enum(taskStatuses),
-    progress: z.number().int().min(0).max(100),
+    progress: int32(0, 100),
     result: TaskResultSchema,
-    error: z.string().nullable().openapi({ description: "Why the last run failed (RETRY, FAILURE)." }),
-    attempts: z.number().int().min(0).openapi({ description: "Runs started so far." }),
-    created_at: z.iso.datetime(),
-    started_at: z.iso.datetime().nullable(),
-    finished_at: z.iso.datetime().nullable(),
+    error: z
+      .string()
+      .max(TASK_ERROR_MAX_LENGTH)
+      .nullable()
+      .openapi({ description: "Why the last run failed (RETRY, FAILURE)." }),
+    attempts: int32(0).openapi({ description: "Runs started so far." }),
+    created_at: Timestamp,
+    started_at: Timestamp.nullable(),
+    finished_at: Timestamp.nullable(),
   })
   .strict()
-  .openapi("Task");
+  .openapi("Task", {
+    example: {
+      id: "5d0c7e52-3b8f-4a51-9a86-0f3e2c1b7d94",
+      type: "add",
+      status: "SUCCESS",
+      progress: 100,
+      result: 5,
+      error: null,
+      attempts: 1,
+      created_at: "2025-01-15T09:30:00.000Z",
+      started_at: "2025-01-15T09:30:01.000Z",
+      finished_at: "2025-01-15T09:30:01.000Z",
+    },
+  });
 
 /** A task as the API answers it. */
 export type Task = z.infer<typeof TaskSchema>;

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { userRoles } from "../../db/schema/index.ts";
+import { int32 } from "../../lib/fields.ts";
 import { BODY_PROBLEMS, COMMON_PROBLEMS, jsonContent, problems } from "../../lib/openapi.ts";
 import { rolesFor } from "../../lib/permissions.ts";
 import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "../../lib/problem.ts";
@@ -13,8 +14,10 @@ const UserIdParams = z.object({
     .max(64)
     .openapi({
       param: { name: "id", in: "path" },
+      // Documented format, not validated: any other string is a 404 like an unknown id.
+      format: "uuid",
       example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11",
-      description: "The user's UUID (anything else is 404).",
+      description: "The user's UUID (any other string of up to 64 characters is 404; a longer one, 422).",
     }),
 });
 
@@ -45,7 +48,7 @@ export const getUser = protectedRoute(
     responses: {
       200: { description: "The user.", content: jsonContent(UserSchema) },
       ...NotFound,
-      ...problems(...COMMON_PROBLEMS),
+      ...problems("UnprocessableContent", ...COMMON_PROBLEMS),
     },
   },
 );
@@ -106,16 +109,16 @@ export const deleteUser = protectedRoute(
       204: { description: "Deleted." },
       ...NotFound,
       ...LastAdmin,
-      ...problems(...COMMON_PROBLEMS),
+      ...problems("UnprocessableContent", ...COMMON_PROBLEMS),
     },
   },
 );
 export type DeleteUserRoute = typeof deleteUser;
 
 const RevokedSchema = z
-  .object({ revoked: z.number().int().min(0).openapi({ description: "Live sessions ended." }) })
+  .object({ revoked: int32(0).openapi({ description: "Live sessions ended." }) })
   .strict()
-  .openapi("SessionsRevoked");
+  .openapi("SessionsRevoked", { example: { revoked: 2 } });
 
 export const revokeUserSessions = protectedRoute(
   { session: "in-statement", roles: rolesFor("users:revoke-sessions") },
@@ -131,7 +134,7 @@ export const revokeUserSessions = protectedRoute(
     responses: {
       200: { description: "How many live sessions were ended.", content: jsonContent(RevokedSchema) },
       ...NotFound,
-      ...problems(...COMMON_PROBLEMS),
+      ...problems("UnprocessableContent", ...COMMON_PROBLEMS),
     },
   },
 );

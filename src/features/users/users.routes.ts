@@ -4,9 +4,9 @@ import { BODY_PROBLEMS, COMMON_PROBLEMS, jsonContent, problems } from "../../lib
 import { PaginationQuery, pageOf, QueryBoolean } from "../../lib/pagination.ts";
 import { rolesFor } from "../../lib/permissions.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
-import { Email, FullName, Username, UserSchema } from "./users.schemas.ts";
+import { Email, FullName, USER_EXAMPLE, Username, UserSchema } from "./users.schemas.ts";
 
-const UserPageSchema = pageOf(UserSchema, "UserPage");
+const UserPageSchema = pageOf(UserSchema, "UserPage", USER_EXAMPLE);
 
 export const getMe = protectedRoute(
   { session: "in-statement" },
@@ -16,6 +16,7 @@ export const getMe = protectedRoute(
     operationId: "getMe",
     tags: ["Users"],
     summary: "The caller's account",
+    description: "The User object of the account the access token belongs to.",
     responses: {
       200: { description: "The user.", content: jsonContent(UserSchema) },
       ...problems(...COMMON_PROBLEMS),
@@ -80,6 +81,8 @@ export const deleteMe = protectedRoute(
     operationId: "deleteMe",
     tags: ["Users"],
     summary: "Delete the caller's account (password required)",
+    description:
+      "Needs the current password in the body (403 `invalid_password` when wrong). Every session ends with the account.",
     request: { body: { required: true, content: jsonContent(DeleteMeBody) } },
     responses: {
       204: { description: "Account deleted." },

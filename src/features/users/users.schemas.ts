@@ -1,24 +1,53 @@
 import { z } from "@hono/zod-openapi";
 import { userRoles } from "../../db/schema/index.ts";
+import { int32, Timestamp, Uuid } from "../../lib/fields.ts";
+
+export const Username = z
+  .string()
+  .min(3)
+  .max(50)
+  .regex(/^[A-Za-z0-9_]+$/, "Only letters, digits and underscores")
+  .openapi({ example: "jane_doe" });
+export const Email = z.email().max(255).openapi({ example: "jane@example.com" });
+export const FullName = z.string().trim().min(1).max(255).openapi({ example: "Jane Doe" });
+/** An absolute URL this API writes (APP_URL, itself at most 1024 characters, and a short path). */
+export const AppUrl = z.url().max(2048);
+
+/** A user as the API answers it (the example is the one the OpenAPI document shows). */
+export const USER_EXAMPLE = {
+  id: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11",
+  username: "jane_doe",
+  email: "jane@example.com",
+  full_name: "Jane Doe",
+  avatar_url: null,
+  role: "user",
+  is_active: true,
+  is_superuser: false,
+  email_verified: false,
+  credits: 0,
+  created_at: "2025-01-15T09:30:00.000Z",
+  updated_at: "2025-01-15T09:30:00.000Z",
+  last_login: "2025-01-15T09:31:12.000Z",
+} as const;
 
 export const UserSchema = z
   .object({
-    id: z.uuid(),
-    username: z.string(),
-    email: z.email(),
-    full_name: z.string().nullable(),
-    avatar_url: z.url().nullable(),
+    id: Uuid,
+    username: Username,
+    email: Email,
+    full_name: z.string().max(255).nullable(),
+    avatar_url: AppUrl.nullable(),
     role: z.enum(userRoles),
     is_active: z.boolean(),
     is_superuser: z.boolean().openapi({ description: "True for admins." }),
     email_verified: z.boolean(),
-    credits: z.number().int(),
-    created_at: z.iso.datetime(),
-    updated_at: z.iso.datetime(),
-    last_login: z.iso.datetime().nullable(),
+    credits: int32(0),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    last_login: Timestamp.nullable(),
   })
   .strict()
-  .openapi("User");
+  .openapi("User", { example: USER_EXAMPLE });
 
 export type User = z.infer<typeof UserSchema>;
 
@@ -76,12 +105,3 @@ export function userFromSqlRow(r: Record<string, unknown>): UserRecord {
     lastLogin: (r.last_login as string | null) ?? null,
   };
 }
-
-export const Username = z
-  .string()
-  .min(3)
-  .max(50)
-  .regex(/^[A-Za-z0-9_]+$/, "Only letters, digits and underscores")
-  .openapi({ example: "jane_doe" });
-export const Email = z.email().max(255).openapi({ example: "jane@example.com" });
-export const FullName = z.string().trim().min(1).max(255).openapi({ example: "Jane Doe" });

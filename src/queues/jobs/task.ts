@@ -15,12 +15,13 @@ import { type Db, getDb } from "../../db/client.ts";
 import type { TaskType } from "../../db/schema/index.ts";
 import { type Config, loadConfig } from "../../env.ts";
 import { refundTaskCredits } from "../../features/credits/credits.service.ts";
-import type {
-  ArrayStatsSchema,
-  NumberStatsSchema,
-  ObjectStatsSchema,
-  TaskResult,
-  TextStatsSchema,
+import {
+  type ArrayStatsSchema,
+  type NumberStatsSchema,
+  type ObjectStatsSchema,
+  TASK_ERROR_MAX_LENGTH,
+  type TaskResult,
+  type TextStatsSchema,
 } from "../../features/tasks/tasks.schemas.ts";
 import { TASK_JOB_KIND } from "../../features/tasks/tasks.service.ts";
 import { describeError } from "../../lib/error-log.ts";
@@ -146,7 +147,7 @@ export class TaskRetry extends Error {
 /** What the task's `error` may say: the error's name and message, with database values masked. */
 function publicError(err: unknown): string {
   const summary = describeError(err);
-  return `${summary.name}: ${summary.message}`.slice(0, 500);
+  return `${summary.name}: ${summary.message}`.slice(0, TASK_ERROR_MAX_LENGTH);
 }
 
 /** Runs the task `job.id` once, if it can be claimed; see the module comment. */

@@ -46,7 +46,7 @@ describe("meta and the OpenAPI document", () => {
       expect(res.body.paths["/health"].get).toBeDefined();
       // The server integrators' clients will call is this deployment's APP_URL.
       expect(res.body.servers).toEqual([
-        { url: "http://localhost", description: "This deployment (APP_URL)" },
+        { url: "http://localhost", description: "This deployment (APP_URL): test.", "x-internal": false },
       ]);
     },
   );

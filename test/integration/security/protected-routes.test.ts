@@ -1,5 +1,6 @@
 import { Validator } from "@cfworker/json-schema";
 import { beforeAll, describe, expect, it } from "vitest";
+import { rewriteRefs } from "../../helpers/contract.ts";
 import { api } from "../../helpers/harness.ts";
 import {
   badCredentials,
@@ -58,9 +59,7 @@ describe("shared 401/403 suite over every protected route in the OpenAPI documen
 
   it("every protected route states its roles and, when it takes a body, a valid example of it", () => {
     const problems: string[] = [];
-    const schemas = JSON.parse(
-      JSON.stringify(doc.components.schemas).replaceAll("#/components/schemas/", "#/$defs/"),
-    );
+    const schemas = rewriteRefs(doc.components.schemas);
     for (const op of operations) {
       const name = `${op.method} ${op.template}`;
       if (!Array.isArray(op.roles) || op.roles.length === 0 || op.roles.some((r) => !ROLES.includes(r)))
@@ -70,9 +69,7 @@ describe("shared 401/403 suite over every protected route in the OpenAPI documen
         problems.push(`${name}: no request example`);
         continue;
       }
-      const schema = JSON.parse(
-        JSON.stringify(op.bodySchema).replaceAll("#/components/schemas/", "#/$defs/"),
-      );
+      const schema = rewriteRefs(op.bodySchema);
       const result = new Validator({ ...schema, $defs: schemas } as never, "2020-12", false).validate(
         op.body,
       );
