@@ -1,0 +1,148 @@
+/**
+ * The middleware floor inside workerd: the product's `GET /` (every global middleware, no database,
+ * rate limits on in memory and off) against a bare Hono route answering the same JSON, plus the
+ * product's middleware added one at a time, to see what each costs. Not part of `npx vitest run`;
+ * run it with
+ *
+ *   npx vitest run --config bench/vitest.config.ts bench/middleware-floor.test.ts
+ *
+ * In-process `fetch` calls (no network, no socket): what is left is the Worker's own CPU per request.
+ * Samples of BATCH sequential requests, interleaved round-robin over the variants so the machine's
+ * load drifts over all of them alike; it prints the median microseconds per request and the ratio
+ * to the bare route (requests per second relative to bare: 1.0 = as fast as bare Hono). workerd's
+ * clock only moves across I/O, so every sample is fenced with a zero-length timer on both sides.
+ * The access log's line goes to a no-op console: what is measured is building the line, not the
+ * runtime's log sink.
+ */
+import { createExecutionContext, env } from "cloudflare:test";
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { expect, it, vi } from "vitest";
+import { version } from "../package.json";
+import { API_NAME, metaRouter } from "../src/features/meta/meta.index.ts";
+import worker from "../src/index.ts";
+import { createRouter } from "../src/lib/router.ts";
+import { accessLog } from "../src/middleware/access-log.ts";
+import { bodyLimit } from "../src/middleware/body-limit.ts";
+import { rateLimit } from "../src/middleware/rate-limit.ts";
+import { requestId } from "../src/middleware/request-id.ts";
+import { services } from "../src/middleware/services.ts";
+
+const BATCH = 200;
+const SAMPLES = 15;
+const WARMUP_BATCHES = 3;
+
+const fence = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** The Worker's env as a deployment would have it; the database is never reached by `GET /`. */
+const benchEnv = (overrides: Record<string, string> = {}) => ({
+  ...env,
+  ENVIRONMENT: "test",
+  LOG_LEVEL: "info",
+  APP_URL: "http://localhost",
+  DATABASE_URL: "postgres://bench:bench@127.0.0.1:9/bench",
+  JWT_SECRET: "bench-secret-bench-secret-bench-secret-0123",
+  RATE_LIMIT_ENABLED: "false",
+  ...overrides,
+});
+
+const ctx = () => createExecutionContext();
+
+type Fetch = (request: Request, env: unknown, ctx: ExecutionContext) => Response | Promise<Response>;
+
+const bare = new Hono().get("/", (c) =>
+  c.json({
+    name: API_NAME,
+    version,
+    docs: { swagger_ui: "/api/docs", redoc: "/api/redoc", openapi: "/api/openapi.json" },
+    health: "/health",
+  }),
+);
+
+const corsOptions = {
+  origin: (origin: string) => origin,
+  allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key"],
+  exposeHeaders: ["X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
+  maxAge: 600,
+};
+
+/** The product's global middleware in app.ts order, the first `n` of them, in front of the meta routes. */
+const STACK = [
+  ["request id", () => requestId()],
+  ["services (config, logger, db)", () => services()],
+  ["access log + metrics", () => accessLog()],
+  ["CORS", () => cors(corsOptions)],
+  ["secure headers", () => secureHeaders({ overwrite: false })],
+  ["body limit", () => bodyLimit()],
+  ["rate limit (off)", () => rateLimit()],
+] as const;
+
+function partial(n: number) {
+  const app = createRouter();
+  for (const [, make] of STACK.slice(0, n)) app.use(make());
+  app.route("/", metaRouter);
+  return app;
+}
+
+async function batch(fetch: Fetch, workerEnv: unknown): Promise<number> {
+  await fence();
+  const start = performance.now();
+  for (let i = 0; i < BATCH; i++) {
+    const res = await fetch(new Request("http://localhost/"), workerEnv, ctx());
+    await res.arrayBuffer();
+  }
+  await fence();
+  return ((performance.now() - start) * 1000) / BATCH;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+it(
+  "middleware floor: GET / against a bare Hono route",
+  async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const off = benchEnv();
+    const on = benchEnv({ RATE_LIMIT_ENABLED: "true" });
+    const variants: [string, Fetch, unknown][] = [
+      ["bare Hono GET /", bare.fetch, off],
+      ...STACK.map((_, i) => [`+ ${STACK[i]?.[0]}`, partial(i + 1).fetch, off] as [string, Fetch, unknown]),
+      ["product GET / (limits off)", worker.fetch as Fetch, off],
+      ["product GET / (limits on, memory)", worker.fetch as Fetch, on],
+    ];
+    for (const [name, fetch, e] of variants) {
+      const res = await fetch(new Request("http://localhost/"), e, ctx());
+      expect(res.status, name).toBe(200);
+      for (let i = 0; i < WARMUP_BATCHES; i++) await batch(fetch, e);
+    }
+    const samples = variants.map(() => [] as number[]);
+    for (let s = 0; s < SAMPLES; s++) {
+      for (const [i, [, fetch, e]] of variants.entries()) samples[i]?.push(await batch(fetch, e));
+    }
+    const bareUs = median(samples[0] as number[]);
+    const rows = variants.map(([name], i) => {
+      const us = median(samples[i] as number[]);
+      return {
+        variant: name,
+        median_us_per_request: Math.round(us),
+        ratio_to_bare: Math.round((bareUs / us) * 100) / 100,
+      };
+    });
+    vi.restoreAllMocks();
+    const width = Math.max(...rows.map((r) => r.variant.length));
+    console.log(
+      [
+        `${"variant".padEnd(width)}  µs/request  ratio to bare (median of ${SAMPLES} x ${BATCH} requests)`,
+        ...rows.map(
+          (r) =>
+            `${r.variant.padEnd(width)}  ${String(r.median_us_per_request).padStart(10)}  ${r.ratio_to_bare.toFixed(2)}`,
+        ),
+      ].join("\n"),
+    );
+  },
+  10 * 60_000,
+);
