@@ -4,7 +4,7 @@
  * product's middleware added one at a time, to see what each costs. Not part of `npx vitest run`;
  * run it with
  *
- *   npx vitest run --config bench/vitest.config.ts bench/middleware-floor.test.ts
+ *   npm run bench:hot-path -- middleware-floor
  *
  * In-process `fetch` calls (no network, no socket): what is left is the Worker's own CPU per request.
  * Samples of BATCH sequential requests, interleaved round-robin over the variants so the machine's
@@ -18,16 +18,16 @@ import { createExecutionContext, env } from "cloudflare:test";
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { expect, it, vi } from "vitest";
-import { version } from "../package.json";
-import { API_NAME, metaRouter } from "../src/features/meta/meta.index.ts";
-import worker from "../src/index.ts";
-import { createRouter } from "../src/lib/router.ts";
-import { accessLog } from "../src/middleware/access-log.ts";
-import { bodyLimit } from "../src/middleware/body-limit.ts";
-import { cors } from "../src/middleware/cors.ts";
-import { rateLimit } from "../src/middleware/rate-limit.ts";
-import { requestId } from "../src/middleware/request-id.ts";
-import { services } from "../src/middleware/services.ts";
+import { version } from "../../package.json";
+import { API_NAME, metaRouter } from "../../src/features/meta/meta.index.ts";
+import worker from "../../src/index.ts";
+import { createRouter } from "../../src/lib/router.ts";
+import { accessLog } from "../../src/middleware/access-log.ts";
+import { bodyLimit } from "../../src/middleware/body-limit.ts";
+import { cors } from "../../src/middleware/cors.ts";
+import { rateLimit } from "../../src/middleware/rate-limit.ts";
+import { requestId } from "../../src/middleware/request-id.ts";
+import { services } from "../../src/middleware/services.ts";
 
 /** workerd's clock moves in whole milliseconds: 500 requests per sample resolve 2 µs per request. */
 const BATCH = 500;
