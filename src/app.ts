@@ -43,7 +43,8 @@ export function createApp(): AppOpenAPI {
   app.use(accessLog());
   app.use(cors());
   // overwrite: false lets a response set its own (avatars are embeddable cross-origin images).
-  app.use(secureHeaders({ overwrite: false }));
+  // Nothing here sets X-Powered-By, so there is nothing to remove on every response.
+  app.use(secureHeaders({ overwrite: false, removePoweredBy: false }));
   app.use(bodyLimit());
   app.use(rateLimit());
 

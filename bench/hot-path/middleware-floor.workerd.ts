@@ -67,7 +67,7 @@ const STACK = [
   ["services (config, logger, db)", () => services()],
   ["access log + metrics", () => accessLog()],
   ["CORS", () => cors()],
-  ["secure headers", () => secureHeaders({ overwrite: false })],
+  ["secure headers", () => secureHeaders({ overwrite: false, removePoweredBy: false })],
   ["body limit", () => bodyLimit()],
   ["rate limit (off)", () => rateLimit()],
 ] as const;

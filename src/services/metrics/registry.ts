@@ -41,7 +41,8 @@ const memoId = (name: string, labels: Labels) => {
   for (const k in labels) id += `\u0001${k}\u0002${labels[k]}`;
   return id;
 };
-function memoSeriesKey(name: string, labels: Labels): string {
+/** `seriesKey`, memoized (see above). */
+export function memoSeriesKey(name: string, labels: Labels): string {
   const id = memoId(name, labels);
   let key = keyMemo.get(id);
   if (key === undefined) {
@@ -57,7 +58,7 @@ export function addSample(samples: Samples, name: string, labels: Labels, value 
   samples.set(key, (samples.get(key) ?? 0) + value);
 }
 
-interface HistogramKeys {
+export interface HistogramKeys {
   bounds: readonly number[];
   /** One per bound, then `+Inf`. */
   buckets: string[];
@@ -65,7 +66,8 @@ interface HistogramKeys {
   count: string;
 }
 const histogramMemo = new Map<string, HistogramKeys>();
-function histogramKeys(definition: MetricDefinition, labels: Labels): HistogramKeys {
+/** The series keys one observation of `definition` with `labels` adds to, memoized. */
+export function histogramKeys(definition: MetricDefinition, labels: Labels): HistogramKeys {
   const id = memoId(definition.name, labels);
   let keys = histogramMemo.get(id);
   if (!keys) {
@@ -83,16 +85,22 @@ function histogramKeys(definition: MetricDefinition, labels: Labels): HistogramK
   return keys;
 }
 
-const add = (samples: Samples, key: string, value: number) =>
+/** Adds `value` to the series `key` of `samples`. */
+export const addToSeries = (samples: Samples, key: string, value: number) =>
   samples.set(key, (samples.get(key) ?? 0) + value);
+
+/** Records one observation (keys from `histogramKeys`) into `samples`: cumulative buckets, sum, count. */
+export function observeInto(samples: Samples, keys: HistogramKeys, value: number): void {
+  for (const [i, le] of keys.bounds.entries())
+    if (value <= le) addToSeries(samples, keys.buckets[i] as string, 1);
+  addToSeries(samples, keys.buckets[keys.bounds.length] as string, 1);
+  addToSeries(samples, keys.sum, value);
+  addToSeries(samples, keys.count, 1);
+}
 
 /** Records one observation of a histogram into `samples` (cumulative buckets, sum and count). */
 export function observe(samples: Samples, definition: MetricDefinition, labels: Labels, value: number): void {
-  const keys = histogramKeys(definition, labels);
-  for (const [i, le] of keys.bounds.entries()) if (value <= le) add(samples, keys.buckets[i] as string, 1);
-  add(samples, keys.buckets[keys.bounds.length] as string, 1);
-  add(samples, keys.sum, value);
-  add(samples, keys.count, 1);
+  observeInto(samples, histogramKeys(definition, labels), value);
 }
 
 const baseName = (key: string) => key.split("{")[0] as string;
