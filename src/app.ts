@@ -3,7 +3,6 @@
  * and docs, and the two handlers that turn everything else into problem responses.
  */
 import type { Context } from "hono";
-import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { version } from "../package.json";
 import { ConfigError } from "./env.ts";
@@ -31,6 +30,7 @@ import { createRouter } from "./lib/router.ts";
 import type { AppBindings, AppOpenAPI } from "./lib/types.ts";
 import { accessLog } from "./middleware/access-log.ts";
 import { bodyLimit } from "./middleware/body-limit.ts";
+import { cors } from "./middleware/cors.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { services } from "./middleware/services.ts";
@@ -42,26 +42,10 @@ export function createApp(): AppOpenAPI {
   app.use(requestId());
   app.use(services());
   app.use(accessLog());
-  app.use(
-    cors({
-      origin: (origin, c: Context<AppBindings>) => {
-        const allowed = c.get("config").CORS_ORIGINS;
-        return allowed.includes("*") || allowed.includes(origin) ? origin : null;
-      },
-      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "Idempotency-Key"],
-      exposeHeaders: [
-        "X-Request-Id",
-        "Retry-After",
-        "RateLimit-Limit",
-        "RateLimit-Remaining",
-        "RateLimit-Reset",
-        "Location",
-      ],
-      maxAge: 600,
-    }),
-  );
+  app.use(cors());
   // overwrite: false lets a response set its own (avatars are embeddable cross-origin images).
-  app.use(secureHeaders({ overwrite: false }));
+  // Nothing here sets X-Powered-By, so there is nothing to remove on every response.
+  app.use(secureHeaders({ overwrite: false, removePoweredBy: false }));
   app.use(bodyLimit());
   app.use(rateLimit());
 

@@ -1,6 +1,7 @@
 import type { OpenAPIHono, RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import type { Db } from "../db/client.ts";
 import type { Config } from "../env.ts";
+import type { RequestLimits } from "../middleware/rate-limit.ts";
 import type { RateLimitResult } from "../services/rate-limit/types.ts";
 import type { Caller, SessionGate } from "../services/session-gate.ts";
 import type { Logger } from "./logger.ts";
@@ -27,6 +28,8 @@ export interface AppBindings {
     caller: Caller;
     /** The most restrictive rate-limit result this request met (for the RateLimit-* headers). */
     rateLimit: RateLimitResult;
+    /** This request's rate-limit checks, decided together (middleware/rate-limit.ts). */
+    limits: RequestLimits;
   };
 }
 

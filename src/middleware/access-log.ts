@@ -4,10 +4,18 @@ import { countingRoundTrips } from "../db/client.ts";
 import type { AppBindings } from "../lib/types.ts";
 import { count, flushMetrics, observeHistogram } from "../services/metrics/index.ts";
 
+/** Route patterns already turned into templates (there are as many as the app has routes). */
+const templates = new Map<string, string>();
+
 /** `/api/v1/users/:id` → `/api/v1/users/{id}`; unmatched paths are one label, not one per URL. */
 function routeTemplate(path: string, status: number): string {
   if (!path || path === "*" || path === "/*") return status === 404 || status === 405 ? "unmatched" : "*";
-  return path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
+  let template = templates.get(path);
+  if (template === undefined) {
+    template = path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
+    templates.set(path, template);
+  }
+  return template;
 }
 
 /**

@@ -4,7 +4,7 @@ import { unauthorized } from "../lib/errors.ts";
 import type { AppBindings } from "../lib/types.ts";
 import { SessionGate } from "../services/session-gate.ts";
 import { verifyAccessToken } from "../services/tokens.ts";
-import { enforceRateLimit } from "./rate-limit.ts";
+import { clientIpKey, decidesRateLimits, limitsOf, type PickRule } from "./rate-limit.ts";
 
 export interface RequireAuthOptions {
   /** Roles admitted; omitted means any active user. Checked against the database, never the token. */
@@ -18,13 +18,25 @@ export interface RequireAuthOptions {
    *   `gate.denied()`, and every client error is preceded by the gate check (see app.ts onError).
    */
   session?: "middleware" | "in-statement";
+  /**
+   * The route's own rate limits, per client IP or per caller, decided with the whole-API and
+   * per-user rules in the same limiter call (one Redis round trip).
+   */
+  rateLimits?: readonly { rule: PickRule; by: "ip" | "user" }[];
 }
+
+/** Methods that only read: their statement and the rate-limit decision run concurrently. */
+const READS = new Set(["GET", "HEAD"]);
 
 const BEARER = /^Bearer ([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]*)$/i;
 
 /**
  * Verifies the bearer access token (401 on any flaw) and puts the session gate on `c.var.gate`;
  * when the gate is checked here, the proven caller is `c.var.caller`.
+ *
+ * Decides the request's rate limits (whole API, per user, the route's own) in one limiter call:
+ * beside the gate query when the gate is checked here; for a read, beside the handler's statement
+ * (a limited read answers 429 once both are done); for a write, before the handler runs.
  *
  * @example
  * createRoute({ ..., middleware: [requireAuth({ roles: ["admin"] })] })
@@ -33,14 +45,32 @@ export function requireAuth(options: RequireAuthOptions = {}): MiddlewareHandler
   const roles = options.roles;
   if (roles && roles.length === 0) throw new Error("requireAuth: roles, when given, must not be empty");
   const checkInMiddleware = (options.session ?? "middleware") === "middleware";
-  return async function requireAuthMiddleware(c, next) {
+  const routeLimits = options.rateLimits ?? [];
+  return decidesRateLimits(async function requireAuthMiddleware(c, next) {
     const match = BEARER.exec(c.req.header("Authorization") ?? "");
     if (!match?.[1]) throw unauthorized();
     const claims = await verifyAccessToken(c.get("config"), match[1]);
-    await enforceRateLimit(c, (r) => r.user, `user:${claims.userId}`);
+    const userKey = `user:${claims.userId}`;
+    const limits = limitsOf(c).add((r) => r.user, userKey);
+    for (const { rule, by } of routeLimits) limits.add(rule, by === "ip" ? clientIpKey(c) : userKey);
     const gate = new SessionGate(claims, roles);
     c.set("gate", gate);
-    if (checkInMiddleware) c.set("caller", await gate.check(c.get("db")));
+    const decision = limits.decide();
+    if (checkInMiddleware) {
+      const [limited, checked] = await Promise.allSettled([decision, gate.check(c.get("db"))]);
+      // A limited caller gets the 429 whatever the gate says, as when the limit ran first.
+      if (limited.status === "rejected") throw limited.reason;
+      if (checked.status === "rejected") throw checked.reason;
+      c.set("caller", checked.value);
+      return next();
+    }
+    if (!READS.has(c.req.method)) {
+      await decision;
+      return next();
+    }
+    // Observed below, once the handler's statement is done; a 429 then replaces its answer.
+    decision.catch(() => {});
     await next();
-  };
+    await decision;
+  });
 }

@@ -74,6 +74,19 @@ function hexToBytes(hex: string): Uint8Array<ArrayBuffer> | undefined {
 /** Seconds of clock difference a signed webhook may have (Stripe's own default). */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
+/** The webhook secret imported as an HMAC key, once per secret (per isolate). */
+const webhookKeys = new Map<string, Promise<CryptoKey>>();
+function webhookKey(secret: string): Promise<CryptoKey> {
+  let key = webhookKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "verify",
+    ]);
+    webhookKeys.set(secret, key);
+  }
+  return key;
+}
+
 /**
  * Verifies a `Stripe-Signature` header over the raw body, as Stripe specifies: the header is
  * `t=<unix seconds>,v1=<hex>[,v1=<hex>...]` (other schemes ignored); the signed payload is
@@ -104,13 +117,7 @@ export async function verifyStripeSignature(
   }
   if (!timestamp || !/^\d{1,12}$/.test(timestamp) || signatures.length === 0) return false;
   if (Math.abs(nowSeconds - Number(timestamp)) > tolerance) return false;
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["verify"],
-  );
+  const key = await webhookKey(secret);
   const signed = encoder.encode(`${timestamp}.${rawBody}`);
   let valid = false;
   // Every candidate is checked (no early exit), so timing does not say which one matched.

@@ -16,10 +16,10 @@ import type { AuthContext } from "../lib/types.ts";
 type SigningAlg = "HS256" | "EdDSA" | "ES256";
 interface VerificationKey {
   alg: SigningAlg;
-  key: CryptoKey | Uint8Array;
+  key: CryptoKey;
 }
 interface KeyRing {
-  signing: { alg: SigningAlg; kid: string; key: CryptoKey | Uint8Array };
+  signing: { alg: SigningAlg; kid: string; key: CryptoKey };
   verification: Map<string, VerificationKey>;
   algorithms: SigningAlg[];
   publicJwks: JWK[];
@@ -50,7 +50,14 @@ async function buildKeyRing(config: Config): Promise<KeyRing> {
 
   for (const secret of [config.JWT_SECRET, ...config.JWT_PREVIOUS_SECRETS].filter(Boolean) as string[]) {
     const kid = await hsKid(secret);
-    const key = encoder.encode(secret);
+    // Imported once per isolate: jose would import a raw secret anew on every sign and verify.
+    const key = await crypto.subtle.importKey(
+      "raw",
+      encoder.encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
     verification.set(kid, { alg: "HS256", key });
     if (!signing && secret === config.JWT_SECRET) signing = { alg: "HS256", kid, key };
   }

@@ -4,7 +4,7 @@ import { clientInfo } from "../../lib/client-info.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { zodFieldErrors } from "../../lib/router.ts";
 import type { AppRouteHandler } from "../../lib/types.ts";
-import { clientIpKey, enforceRateLimit } from "../../middleware/rate-limit.ts";
+import { countAfterDecision, enforceRateLimit } from "../../middleware/rate-limit.ts";
 import { count } from "../../services/metrics/index.ts";
 import { enqueueEmail } from "../../services/outbox.ts";
 import { publicJwks } from "../../services/tokens.ts";
@@ -81,7 +81,7 @@ export const login: AppRouteHandler<LoginRoute> = async (c) => {
       },
       {
         check: (key) => enforceRateLimit(c, (r) => r.failedLogin, key, "check"),
-        recordFailure: (key) => enforceRateLimit(c, (r) => r.failedLogin, key, "count").catch(() => {}),
+        recordFailure: (key) => countAfterDecision(c, (r) => r.failedLogin, key),
       },
     ),
   );
@@ -140,10 +140,8 @@ export const verifyEmail: AppRouteHandler<VerifyEmailRoute> = async (c) => {
 };
 
 export const resendVerification: AppRouteHandler<ResendVerificationRoute> = async (c) => {
+  // Limited per IP and per account by the route (protectedRoute's rateLimits).
   const gate = c.get("gate");
-  await enforceRateLimit(c, (r) => r.emailByIp, clientIpKey(c));
-  // Per account: the address is the account's, and the token's subject names it without a query.
-  await enforceRateLimit(c, (r) => r.emailByAddress, `user:${gate.tokenUserId}`);
   const emailId = await emailFlows.resendVerification(c.get("db"), c.get("config"), gate);
   if (emailId) c.executionCtx.waitUntil(enqueueEmail(c.env.JOBS_QUEUE, emailId, c.get("logger")));
   return c.json({ detail: "If the address is not verified yet, a new link is on its way." }, 202);

@@ -49,7 +49,8 @@ const loginConfig = (path: string, operationId: string) =>
     description:
       "Accepts JSON, `application/x-www-form-urlencoded` (the OAuth2 password flow, so Swagger UI's Authorize works) or `multipart/form-data`. `username` may hold a username or an e-mail. Every failure is the same 401.",
     security: [],
-    middleware: [rateLimitByIp((r) => r.login)] as const,
+    // The handler decides, once it knows the account (the failed-login check): one limiter call.
+    middleware: [rateLimitByIp((r) => r.login, { decidedBy: "handler" })] as const,
     request: {
       body: {
         content: {
@@ -188,7 +189,14 @@ export const verifyEmail = createRoute({
 export type VerifyEmailRoute = typeof verifyEmail;
 
 export const resendVerification = protectedRoute(
-  { session: "in-statement" },
+  {
+    session: "in-statement",
+    // Per account: the address is the account's, and the token's subject names it without a query.
+    rateLimits: [
+      { rule: (r) => r.emailByIp, by: "ip" },
+      { rule: (r) => r.emailByAddress, by: "user" },
+    ],
+  },
   {
     method: "post",
     path: "/api/v1/auth/verify-email/resend",
@@ -214,7 +222,8 @@ export const passwordResetRequest = createRoute({
   description:
     "Always 202 with the same body: the answer never says whether an account has this address. Limited per IP and per address (RATE_LIMIT_EMAIL_PER_HOUR).",
   security: [],
-  middleware: [rateLimitByIp((r) => r.emailByIp)] as const,
+  // The handler adds the per-address rule (the address is in the body) and decides both at once.
+  middleware: [rateLimitByIp((r) => r.emailByIp, { decidedBy: "handler" })] as const,
   request: { body: { required: true, content: jsonContent(PasswordResetRequestBody) } },
   responses: {
     202: { description: "Accepted.", content: jsonContent(MessageSchema) },

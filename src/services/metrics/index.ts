@@ -13,11 +13,14 @@ import type { Config } from "../../env.ts";
 import { withTimeout } from "../../lib/timeout.ts";
 import {
   addSample,
+  addToSeries,
   DURATION_BUCKETS,
   exposition,
+  histogramKeys,
   type Labels,
   type MetricDefinition,
-  observe,
+  memoSeriesKey,
+  observeInto,
   type Samples,
 } from "./registry.ts";
 
@@ -92,8 +95,9 @@ function stateFor(config: Config | undefined): IsolateMetrics {
 export function count(config: Config | undefined, name: string, labels: Labels = {}, value = 1): void {
   const state = stateFor(config);
   if (state.totals.size >= MAX_SERIES) return;
-  addSample(state.totals, name, labels, value);
-  addSample(state.pending, name, labels, value);
+  const key = memoSeriesKey(name, labels);
+  addToSeries(state.totals, key, value);
+  addToSeries(state.pending, key, value);
 }
 
 /** Records one observation of a histogram in this isolate. */
@@ -106,8 +110,9 @@ export function observeHistogram(
   const definition = METRICS_BY_NAME.get(name);
   const state = stateFor(config);
   if (!definition || state.totals.size >= MAX_SERIES) return;
-  observe(state.totals, definition, labels, value);
-  observe(state.pending, definition, labels, value);
+  const keys = histogramKeys(definition, labels);
+  observeInto(state.totals, keys, value);
+  observeInto(state.pending, keys, value);
 }
 
 const clients = new WeakMap<Config, Redis>();

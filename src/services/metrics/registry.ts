@@ -29,20 +29,78 @@ const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')
 /** Seconds buckets for request durations (Prometheus client defaults, trimmed to what an API sees). */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
+/**
+ * Series keys and histogram key sets already built, by name and labels as given (requests count
+ * the same few series over and over; building a key sorts and escapes). Bounded: past the limit
+ * keys are built each time instead of remembered.
+ */
+const MEMO_LIMIT = 10_000;
+const keyMemo = new Map<string, string>();
+const memoId = (name: string, labels: Labels) => {
+  let id = name;
+  for (const k in labels) id += `\u0001${k}\u0002${labels[k]}`;
+  return id;
+};
+/** `seriesKey`, memoized (see above). */
+export function memoSeriesKey(name: string, labels: Labels): string {
+  const id = memoId(name, labels);
+  let key = keyMemo.get(id);
+  if (key === undefined) {
+    key = seriesKey(name, labels);
+    if (keyMemo.size < MEMO_LIMIT) keyMemo.set(id, key);
+  }
+  return key;
+}
+
 /** Adds `value` to a counter series in `samples`. */
 export function addSample(samples: Samples, name: string, labels: Labels, value = 1): void {
-  const key = seriesKey(name, labels);
+  const key = memoSeriesKey(name, labels);
   samples.set(key, (samples.get(key) ?? 0) + value);
+}
+
+export interface HistogramKeys {
+  bounds: readonly number[];
+  /** One per bound, then `+Inf`. */
+  buckets: string[];
+  sum: string;
+  count: string;
+}
+const histogramMemo = new Map<string, HistogramKeys>();
+/** The series keys one observation of `definition` with `labels` adds to, memoized. */
+export function histogramKeys(definition: MetricDefinition, labels: Labels): HistogramKeys {
+  const id = memoId(definition.name, labels);
+  let keys = histogramMemo.get(id);
+  if (!keys) {
+    const bounds = definition.buckets ?? DURATION_BUCKETS;
+    keys = {
+      bounds,
+      buckets: [...bounds.map(String), "+Inf"].map((le) =>
+        seriesKey(`${definition.name}_bucket`, { ...labels, le }),
+      ),
+      sum: seriesKey(`${definition.name}_sum`, labels),
+      count: seriesKey(`${definition.name}_count`, labels),
+    };
+    if (histogramMemo.size < MEMO_LIMIT) histogramMemo.set(id, keys);
+  }
+  return keys;
+}
+
+/** Adds `value` to the series `key` of `samples`. */
+export const addToSeries = (samples: Samples, key: string, value: number) =>
+  samples.set(key, (samples.get(key) ?? 0) + value);
+
+/** Records one observation (keys from `histogramKeys`) into `samples`: cumulative buckets, sum, count. */
+export function observeInto(samples: Samples, keys: HistogramKeys, value: number): void {
+  for (const [i, le] of keys.bounds.entries())
+    if (value <= le) addToSeries(samples, keys.buckets[i] as string, 1);
+  addToSeries(samples, keys.buckets[keys.bounds.length] as string, 1);
+  addToSeries(samples, keys.sum, value);
+  addToSeries(samples, keys.count, 1);
 }
 
 /** Records one observation of a histogram into `samples` (cumulative buckets, sum and count). */
 export function observe(samples: Samples, definition: MetricDefinition, labels: Labels, value: number): void {
-  for (const le of definition.buckets ?? DURATION_BUCKETS) {
-    if (value <= le) addSample(samples, `${definition.name}_bucket`, { ...labels, le: String(le) });
-  }
-  addSample(samples, `${definition.name}_bucket`, { ...labels, le: "+Inf" });
-  addSample(samples, `${definition.name}_sum`, labels, value);
-  addSample(samples, `${definition.name}_count`, labels);
+  observeInto(samples, histogramKeys(definition, labels), value);
 }
 
 const baseName = (key: string) => key.split("{")[0] as string;

@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import {
-  type RateLimiter,
+  BaseRateLimiter,
+  type CheckResults,
+  type RateCheck,
   RateLimiterUnavailableError,
   type RateLimitResult,
   type RateRule,
@@ -13,13 +15,26 @@ import {
  * weighted pair) keeps that statement a plain upsert; the price is that a burst straddling a window
  * edge may pass up to twice the limit, acceptable for a fallback that only runs during an outage.
  * Refused requests are counted too (the upsert cannot know the limit before it counts); that only
- * pushes `count` past `limit` in a window that is refused anyway.
+ * pushes `count` past `limit` in a window that is refused anyway. A request's checks run one after
+ * another and stop at the first refusal.
  */
-export class DatabaseRateLimiter implements RateLimiter {
+export class DatabaseRateLimiter extends BaseRateLimiter {
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    super();
+  }
+
+  async check(checks: readonly RateCheck[]): Promise<CheckResults> {
+    const results: CheckResults = [];
+    for (const { rule, key, count } of checks) {
+      const result = count ? await this.count(rule, key) : await this.look(rule, key);
+      results.push(result);
+      if (!result.success) break;
+    }
+    return results;
+  }
 
   private window(rule: RateRule) {
     const windowMs = rule.windowSeconds * 1000;
@@ -45,7 +60,7 @@ export class DatabaseRateLimiter implements RateLimiter {
     }
   }
 
-  async limit(rule: RateRule, key: string): Promise<RateLimitResult> {
+  private async count(rule: RateRule, key: string): Promise<RateLimitResult> {
     const { start, reset } = this.window(rule);
     const used = await this.query(sql`
       insert into rate_limit_counters (key, window_start, count)
@@ -55,7 +70,7 @@ export class DatabaseRateLimiter implements RateLimiter {
     return this.result(rule, used, reset, true);
   }
 
-  async peek(rule: RateRule, key: string): Promise<RateLimitResult> {
+  private async look(rule: RateRule, key: string): Promise<RateLimitResult> {
     const { start, reset } = this.window(rule);
     const used = await this.query(sql`
       select count from rate_limit_counters

@@ -9,7 +9,15 @@ import { MemoryRateLimiter } from "./memory.ts";
 import type { RateLimiter, RateRule } from "./types.ts";
 import { UpstashRateLimiter } from "./upstash.ts";
 
-export type { RateFallback, RateLimiter, RateLimitResult, RateRule, RedisStatus } from "./types.ts";
+export type {
+  CheckResults,
+  RateCheck,
+  RateFallback,
+  RateLimiter,
+  RateLimitResult,
+  RateRule,
+  RedisStatus,
+} from "./types.ts";
 export { RateLimiterUnavailableError } from "./types.ts";
 
 const rulesByConfig = new WeakMap<Config, RateRules>();

@@ -1,13 +1,21 @@
-import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
 import type { Logger } from "../../lib/logger.ts";
 import { withTimeout } from "../../lib/timeout.ts";
-import type { RateLimiter, RateLimitResult, RateRule, RedisStatus } from "./types.ts";
+import { SLIDING_WINDOWS_SCRIPT, scriptArguments, scriptResults } from "./redis-script.ts";
+import {
+  BaseRateLimiter,
+  type CheckResults,
+  type RateCheck,
+  type RateLimiter,
+  RateLimiterUnavailableError,
+  type RateLimitResult,
+  type RedisStatus,
+} from "./types.ts";
 
-/** Blocks identifiers that already hit a limit without asking Redis again (module scope: per isolate). */
-const ephemeralCache = new Map<string, number>();
 /** After a failure, skip Redis for this long instead of paying the timeout on every request. */
 const RETRY_AFTER_FAILURE_MS = 5_000;
+/** Keys remembered as refused (see `blockedUntil`); past this many the oldest are forgotten. */
+const MAX_BLOCKED_KEYS = 10_000;
 
 export interface UpstashLimiterOptions {
   url: string;
@@ -21,45 +29,40 @@ export interface UpstashLimiterOptions {
 }
 
 /**
- * Sliding-window limits in Redis over Upstash's REST API, shared by every edge location. When Redis
- * fails or is slower than `timeoutMs`, each rule's declared fallback decides instead: limits fail
- * closed to it, never open. Every outage and every recovery is logged once, on the transition.
+ * Sliding-window limits in Redis over Upstash's REST API, shared by every edge location: every
+ * check of a request in one script call (redis-script.ts), so one round trip whatever the number
+ * of rules. When Redis fails or is slower than `timeoutMs`, each rule's declared fallback decides
+ * instead: limits fail closed to it, never open. Every outage and every recovery is logged once, on
+ * the transition.
  */
-export class UpstashRateLimiter implements RateLimiter {
+export class UpstashRateLimiter extends BaseRateLimiter {
   private readonly redis: Redis;
-  private readonly limiters = new Map<string, Ratelimit>();
+  private readonly script: ReturnType<Redis["createScript"]>;
+  /**
+   * `rule:key` → when its window ends, for keys Redis refused: until then this isolate refuses them
+   * without asking (as @upstash/ratelimit's ephemeral cache does), so a client hammering past its
+   * limit costs no Redis calls. A sliding window may free up a little before the window ends; this
+   * only errs on the side of refusing.
+   */
+  private readonly blockedUntil = new Map<string, number>();
   private failedAt = 0;
   /** Whether the last Redis call failed: logs go out on the transitions only. */
   private failing = false;
 
   constructor(private readonly options: UpstashLimiterOptions) {
+    super();
     this.redis = new Redis({
       url: options.url,
       token: options.token,
       retry: false,
       enableTelemetry: false,
-      // One EVALSHA per check: nothing to batch, and auto-pipelining leaves a rejected batch promise
-      // unobserved when Redis is unreachable.
+      // One script call per request: nothing to batch, and auto-pipelining leaves a rejected batch
+      // promise unobserved when Redis is unreachable.
       enableAutoPipelining: false,
       signal: () => AbortSignal.timeout(options.timeoutMs),
     });
-  }
-
-  private limiterFor(rule: RateRule): Ratelimit {
-    let limiter = this.limiters.get(rule.name);
-    if (!limiter) {
-      limiter = new Ratelimit({
-        redis: this.redis,
-        limiter: Ratelimit.slidingWindow(rule.limit, `${rule.windowSeconds} s`),
-        prefix: `rl:${rule.name}`,
-        ephemeralCache,
-        // 0 turns off the library's own timeout, which would let requests through (fail open).
-        timeout: 0,
-        analytics: false,
-      });
-      this.limiters.set(rule.name, limiter);
-    }
-    return limiter;
+    // EVALSHA, and EVAL once when Redis does not know the script yet (NOSCRIPT).
+    this.script = this.redis.createScript(SLIDING_WINDOWS_SCRIPT);
   }
 
   private bounded<T>(work: Promise<T>): Promise<T> {
@@ -70,17 +73,13 @@ export class UpstashRateLimiter implements RateLimiter {
     return Date.now() - this.failedAt < RETRY_AFTER_FAILURE_MS;
   }
 
-  private fallbackFor(rule: RateRule): RateLimiter {
-    return rule.fallback === "database" ? this.options.database : this.options.memory;
-  }
-
-  private fail(err: unknown, rule?: RateRule) {
+  private fail(err: unknown, checks?: readonly RateCheck[]) {
     this.failedAt = Date.now();
     if (this.failing) return;
     this.failing = true;
     this.options.logger.warn("rate limiter: redis unavailable", {
       error: err instanceof Error ? err.message : String(err),
-      rule: rule?.name,
+      rule: checks?.map((c) => c.rule.name).join(","),
       fallback: "credential rules count in the database, the others in memory per isolate",
       retry_after_ms: RETRY_AFTER_FAILURE_MS,
     });
@@ -98,54 +97,83 @@ export class UpstashRateLimiter implements RateLimiter {
     });
   }
 
-  /** Asks Redis unless it failed within the backoff; otherwise, or when it fails now, the rule's fallback. */
-  private async decide(
-    rule: RateRule,
-    viaRedis: () => Promise<RateLimitResult>,
-    viaFallback: (fallback: RateLimiter) => Promise<RateLimitResult>,
-  ): Promise<RateLimitResult> {
+  /**
+   * The answer this isolate already knows: a refusal remembered for one of `checks`, so Redis need
+   * not be asked; undefined when Redis must decide.
+   */
+  private knownRefusal(checks: readonly RateCheck[], now: number): CheckResults | undefined {
+    if (this.blockedUntil.size === 0) return undefined;
+    for (const [i, { rule, key }] of checks.entries()) {
+      const id = `${rule.name}:${key}`;
+      const until = this.blockedUntil.get(id);
+      if (until === undefined) continue;
+      if (until <= now) {
+        this.blockedUntil.delete(id);
+        continue;
+      }
+      const results: CheckResults = new Array(checks.length).fill(undefined);
+      results[i] = { success: false, limit: rule.limit, remaining: 0, reset: until };
+      return results;
+    }
+    return undefined;
+  }
+
+  private remember(checks: readonly RateCheck[], results: CheckResults) {
+    for (const [i, result] of results.entries()) {
+      if (!result || result.success) continue;
+      const { rule, key } = checks[i] as RateCheck;
+      if (this.blockedUntil.size >= MAX_BLOCKED_KEYS) {
+        const oldest = this.blockedUntil.keys().next().value;
+        if (oldest !== undefined) this.blockedUntil.delete(oldest);
+      }
+      this.blockedUntil.set(`${rule.name}:${key}`, result.reset);
+    }
+  }
+
+  async check(checks: readonly RateCheck[]): Promise<CheckResults> {
+    if (checks.length === 0) return [];
     if (!this.degraded()) {
       const startedAt = Date.now();
+      const known = this.knownRefusal(checks, startedAt);
+      if (known) return known;
       try {
-        const result = await this.bounded(viaRedis());
+        const { keys, args } = scriptArguments(checks, startedAt);
+        const used = await this.bounded(this.script.exec(keys, args) as Promise<number[]>);
         this.succeed(startedAt);
-        return result;
+        const results = scriptResults(checks, startedAt, used);
+        this.remember(checks, results);
+        return results;
       } catch (err) {
-        this.fail(err, rule);
+        this.fail(err, checks);
       }
     }
-    try {
-      return await viaFallback(this.fallbackFor(rule));
-    } catch (err) {
-      this.options.logger.error("rate limiter: fallback failed, refusing the request", {
-        rule: rule.name,
-        fallback: rule.fallback,
-        error: err instanceof Error ? err.message : String(err),
-      });
-      throw err;
+    return this.viaFallbacks(checks);
+  }
+
+  /**
+   * While Redis is out: each check by its rule's fallback, one after another, stopping at the first
+   * refusal (the database fallback cannot decide several rules atomically anyway).
+   */
+  private async viaFallbacks(checks: readonly RateCheck[]): Promise<CheckResults> {
+    const results: CheckResults = [];
+    for (const check of checks) {
+      const fallback = check.rule.fallback === "database" ? this.options.database : this.options.memory;
+      let result: RateLimitResult;
+      try {
+        [result] = (await fallback.check([check])) as [RateLimitResult];
+      } catch (err) {
+        this.options.logger.error("rate limiter: fallback failed, refusing the request", {
+          rule: check.rule.name,
+          fallback: check.rule.fallback,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        if (err instanceof RateLimiterUnavailableError) err.decided = results;
+        throw err;
+      }
+      results.push(result);
+      if (!result.success) break;
     }
-  }
-
-  async limit(rule: RateRule, key: string): Promise<RateLimitResult> {
-    return this.decide(
-      rule,
-      async () => {
-        const r = await this.limiterFor(rule).limit(key);
-        return { success: r.success, limit: r.limit, remaining: r.remaining, reset: r.reset };
-      },
-      (fallback) => fallback.limit(rule, key),
-    );
-  }
-
-  async peek(rule: RateRule, key: string): Promise<RateLimitResult> {
-    return this.decide(
-      rule,
-      async () => {
-        const r = await this.limiterFor(rule).getRemaining(key);
-        return { success: r.remaining > 0, limit: rule.limit, remaining: r.remaining, reset: r.reset };
-      },
-      (fallback) => fallback.peek(rule, key),
-    );
+    return results;
   }
 
   async status(): Promise<RedisStatus> {

@@ -22,6 +22,7 @@ if (redisAvailable()) {
   const env = upstashEnv();
   // A fallback that fails loudly: these tests must be decided by Redis itself.
   const unusable: RateLimiter = {
+    check: () => Promise.reject(new Error("fallback used")),
     limit: () => Promise.reject(new Error("fallback used")),
     peek: () => Promise.reject(new Error("fallback used")),
     status: () => Promise.reject(new Error("fallback used")),
@@ -135,3 +136,38 @@ describe("database limiter fixed window (controlled clock)", () => {
     expect(next).toMatchObject({ success: true, remaining: 2, reset: Date.UTC(2030, 0, 1, 12, 2, 0) });
   });
 });
+
+// Redis and memory decide a request's checks atomically; the database fallback stops at the first
+// refusal instead (it runs only during an outage), so it is not in this table.
+describe.each(backends.filter(([name]) => name !== "database"))(
+  "one request's checks together: %s",
+  (_n, make) => {
+    const rule = (limit: number): RateRule => ({
+      name: `t-${unique()}`,
+      limit,
+      windowSeconds: 60,
+      fallback: "database",
+    });
+
+    it("counts every counted check when all pass, none when one refuses, and never a look", async () => {
+      await awayFromWindowEdge(60);
+      const limiter = make();
+      const [wide, narrow, looked] = [rule(5), rule(1), rule(3)];
+      const request = () =>
+        limiter.check([
+          { rule: wide, key: "k", count: true },
+          { rule: narrow, key: "k", count: true },
+          { rule: looked, key: "k", count: false },
+        ]);
+      const first = await request();
+      expect(first.map((r) => r?.success)).toEqual([true, true, true]);
+      expect(first.map((r) => r?.remaining)).toEqual([4, 0, 3]);
+      const second = await request();
+      expect(second.map((r) => r?.success)).toEqual([true, false, true]);
+      expect(second.map((r) => r?.remaining)).toEqual([4, 0, 3]);
+      // The refused request counted nowhere: the wide rule still has 4 left.
+      expect((await limiter.peek(wide, "k")).remaining).toBe(4);
+      expect((await limiter.peek(looked, "k")).remaining).toBe(3);
+    });
+  },
+);
