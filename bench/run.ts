@@ -20,7 +20,7 @@ import { join, relative } from "node:path";
 import pg from "pg";
 import { applyMigrations } from "../scripts/local/migrate.ts";
 import { redisAnswers } from "../scripts/local/redis.ts";
-import type { RequestSpec } from "./lib/load.ts";
+import { type RequestSpec, TIMEOUT_S } from "./lib/load.ts";
 import { describeMachine, loadAverageNow, machineLine } from "./lib/machine.ts";
 import { type BenchOptions, HELP, parseOptions, type ScenarioId } from "./lib/options.ts";
 import {
@@ -550,7 +550,8 @@ function settingsLines(input: { options: BenchOptions; limiterBackend: string; r
       "Login runs (and its load check) are not timed but fixed: 2 logins per connection run to completion (req/s = logins / elapsed), " +
       "after a warm-up of 1 per connection, because concurrent logins interleave their password hashes and answer in waves that a deadline would cut. " +
       "After every run the bench waits until the Worker's processes are idle (under 10 % of a core for a second), " +
-      "so requests autocannon dropped at its deadline finish before the next run starts.",
+      "so requests autocannon dropped at its deadline finish before the next run starts. " +
+      `A request unanswered after ${TIMEOUT_S} s counts as an error (a timeout).`,
     `Rate limiter: "limiter on" is the product's limiter (${input.limiterBackend}) with every limit raised to ` +
       `${Number(RAISED_LIMIT).toLocaleString("en-US")} (${Object.keys(RAISED_LIMITS).join(", ")}), so it counts every request and refuses none, ` +
       `and REDIS_TIMEOUT_MS=${REDIS_TIMEOUT_MS} (default 500) so a slow answer from the CPU-starved local gateway does not put it on its fallback; ` +

@@ -3,6 +3,9 @@
  */
 import autocannon from "autocannon";
 
+/** A request unanswered after this many seconds counts as an error (a timeout). */
+export const TIMEOUT_S = 30;
+
 /** What one request of a scenario looks like; `next` makes a fresh one per request when present. */
 export interface RequestSpec {
   method: "GET" | "POST";
@@ -21,6 +24,8 @@ export interface RunStats {
   p99: number;
   /** Socket errors and timeouts. */
   errors: number;
+  /** Of the errors, requests unanswered after TIMEOUT_S. */
+  timeouts: number;
   non2xx: number;
   status5xx: number;
   /** Responses received. */
@@ -70,8 +75,7 @@ export async function runLoad(options: {
     url: options.baseUrl,
     connections: options.connections,
     ...(options.amount ? { amount: options.amount } : { duration: options.durationS }),
-    // A request that takes longer than this counts as an error (timeout).
-    timeout: 30,
+    timeout: TIMEOUT_S,
     requests: [autocannonRequest(options.request)],
   });
   // autocannon drops the requests still in flight at its deadline (or at a timeout), but the Worker
@@ -87,6 +91,7 @@ export async function runLoad(options: {
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors,
+    timeouts: result.timeouts,
     non2xx: result.non2xx,
     status5xx: result["5xx"],
     responses,
@@ -112,7 +117,7 @@ export async function probeRoundTrips(options: {
     url: options.baseUrl,
     connections: 5,
     amount: options.requests,
-    timeout: 30,
+    timeout: TIMEOUT_S,
     requests: [autocannonRequest(options.request)],
   });
   // Work a response left to waitUntil reaches the gateway a moment later.
@@ -148,6 +153,7 @@ export function medianOf(runs: RunStats[]): RunStats {
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
     non2xx: sum((r) => r.non2xx),
     status5xx: sum((r) => r.status5xx),
     responses: sum((r) => r.responses),

@@ -1,7 +1,7 @@
 /**
  * The bench's tables, as Markdown: printed as they are measured and written to bench/RESULTS.md.
  */
-import type { RunStats } from "./load.ts";
+import { type RunStats, TIMEOUT_S } from "./load.ts";
 import type { BenchOptions } from "./options.ts";
 import type { ScenarioResult } from "./scenario.ts";
 
@@ -30,6 +30,9 @@ export interface Check {
 const fixed = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 /** Requests per second: whole numbers, one decimal below 100 (slow routes such as login). */
 const rate = (n: number) => fixed(n, n < 100 ? 1 : 0);
+/** "3", or "3 (2 timeouts)" when some of the errors were requests unanswered after TIMEOUT_S. */
+const errorsCell = (s: RunStats) =>
+  s.timeouts > 0 ? `${s.errors} (${s.timeouts} timeouts > ${TIMEOUT_S} s)` : String(s.errors);
 
 /** A Markdown table with the columns right-aligned except the first. */
 export function table(header: string[], rows: string[][]): string {
@@ -43,7 +46,7 @@ export function statsTable(rows: Row[]): string {
     rate(r.stats.rps),
     fixed(r.stats.p50),
     fixed(r.stats.p99),
-    String(r.stats.errors),
+    errorsCell(r.stats),
     String(r.stats.non2xx),
     String(r.stats.status5xx),
     r.roundTrips === undefined
@@ -124,7 +127,7 @@ function collectChecks(results: ScenarioResult[], options: BenchOptions): Check[
     if (load)
       checks.push({
         label: `${scenario.title}: ${options.loadConnections} connections, ${result.loadSize}`,
-        measured: `${load.errors} errors, ${load.status5xx} 5xx in ${load.responses} responses`,
+        measured: `${errorsCell(load)} errors, ${load.status5xx} 5xx in ${load.responses} responses`,
         target: "0 errors, 0 5xx (and answers)",
         met: load.errors === 0 && load.status5xx === 0 && load.responses > 0,
       });
@@ -157,7 +160,7 @@ export function renderReport(input: {
         rate(s.rps),
         String(s.p50),
         String(s.p99),
-        String(s.errors),
+        errorsCell(s),
         String(s.non2xx),
         String(s.status5xx),
       ];
