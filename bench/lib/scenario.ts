@@ -70,6 +70,7 @@ function occurrences(file: string, needle: string): number {
     return 0;
   }
 }
+
 /** What the product logs (at warn) when a Redis call fails or exceeds REDIS_TIMEOUT_MS. */
 const FALLBACK_LOG = "rate limiter: redis unavailable";
 
