@@ -167,3 +167,19 @@ export function addStandardHeaders<T extends object>(document: T): T {
   }
   return document;
 }
+
+/** Methods whose requests may carry a body, which the body limit applies to on every route. */
+const BODY_METHODS = new Set(["post", "put", "patch", "delete"]);
+
+/**
+ * Declares 413 on every operation whose method may carry a body: the body limit (middleware/
+ * body-limit.ts) runs before routing, so a route that declares no body still answers 413 to one
+ * over the limit.
+ */
+export function addBodyLimitProblems<T>(document: T): T {
+  const doc = document as Doc;
+  for (const item of Object.values(doc.paths ?? {}))
+    for (const [method, op] of Object.entries(item))
+      if (BODY_METHODS.has(method)) op.responses = { ...problems("PayloadTooLarge"), ...op.responses };
+  return document;
+}
