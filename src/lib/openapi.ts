@@ -15,7 +15,8 @@ const problemResponses = {
   PayloadTooLarge: "The request body exceeds the size limit.",
   UnsupportedMediaType:
     "`unsupported_media_type`: the request (or the uploaded file, judged by its content) is not of a type this endpoint accepts.",
-  UnprocessableContent: "The body parses but does not match the schema; see `errors`.",
+  UnprocessableContent:
+    "The body parses but does not match the schema; see `errors`. A string in the body, query or headers that holds U+0000 (NUL) or an unpaired surrogate never matches.",
   TooManyRequests: "Rate limit exceeded; see `Retry-After`.",
   InternalError: "An unexpected error; the body carries the request id, never internals.",
   BadGateway: "`payment_provider_error`: the payment provider failed or could not be reached.",

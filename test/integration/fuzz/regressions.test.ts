@@ -51,4 +51,62 @@ describe("fuzz findings, kept as regression tests", () => {
       );
     },
   );
+
+  it("a NUL in the login name (form-encoded) is 422, not a 500 from the database", async () => {
+    await expectAnswer(
+      "POST /api/v1/auth/login",
+      request({
+        credential: "user",
+        body: {
+          kind: "value",
+          mediaType: "application/x-www-form-urlencoded",
+          value: { username: "\u0000", password: " " },
+        },
+      }),
+      422,
+      "validation_failed",
+    );
+  });
+
+  it.each([
+    ["POST /api/v1/auth/login", "json", { username: "a\u0000b", password: "whatever-it-is" }],
+    [
+      "POST /api/v1/auth/register",
+      "json",
+      {
+        username: "nul_name",
+        email: "nul@example.com",
+        password: "violet-harbor-lantern-42",
+        full_name: "a\u0000b",
+      },
+    ],
+    ["PATCH /api/v1/users/me", "json", { full_name: "a\u0000b" }],
+    ["POST /api/v1/pre-register", "json", { email: "nul@example.com", source: "a\u0000b" }],
+    ["POST /api/v1/tasks", "json", { type: "process_data", data: { "a\u0000b": 1 } }],
+    ["POST /api/v1/tasks", "json", { type: "process_data", data: "a\ud800b" }],
+  ] as const)(
+    "a NUL or a lone surrogate in a JSON string of %s is 422, not a 500",
+    async (operation, _, value) => {
+      await expectAnswer(
+        operation,
+        request({ credential: "user", body: { kind: "value", mediaType: "application/json", value } }),
+        422,
+        "validation_failed",
+      );
+    },
+  );
+
+  it.each([
+    ["GET /api/v1/users", "q"],
+    ["GET /api/v1/pre-register", "source"],
+    ["GET /api/v1/audit-events", "action"],
+  ] as const)("a NUL in the query (%s ?%s=) is 422, not a 500", async (operation, name) => {
+    const credential = "admin";
+    await expectAnswer(
+      operation,
+      request({ credential, query: [[name, "a\u0000b"]] }),
+      422,
+      "validation_failed",
+    );
+  });
 });
