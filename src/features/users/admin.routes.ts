@@ -6,16 +6,16 @@ import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "../../lib/problem.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
 import { FullName, UserSchema } from "./users.schemas.ts";
 
-/** A path id is a plain string: a malformed one is 404 like a missing one, so ids cannot be probed. */
+/**
+ * A path id is a plain string of any length: a malformed one is 404 like a missing one, so ids
+ * cannot be probed (and no 422 that these routes do not declare).
+ */
 const UserIdParams = z.object({
-  id: z
-    .string()
-    .max(64)
-    .openapi({
-      param: { name: "id", in: "path" },
-      example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11",
-      description: "The user's UUID (anything else is 404).",
-    }),
+  id: z.string().openapi({
+    param: { name: "id", in: "path" },
+    example: "0b6c2a8e-8a53-4d6e-9a7c-2f0b1f4d6a11",
+    description: "The user's UUID (anything else is 404).",
+  }),
 });
 
 const NotFound = {

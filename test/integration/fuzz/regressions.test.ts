@@ -109,4 +109,16 @@ describe("fuzz findings, kept as regression tests", () => {
       "validation_failed",
     );
   });
+
+  it.each(["GET /api/v1/users/{id}", "DELETE /api/v1/users/{id}", "POST /api/v1/users/{id}/revoke-sessions"])(
+    "an over-long user id on %s is the declared 404, not an undeclared 422",
+    async (operation) => {
+      await expectAnswer(
+        operation,
+        request({ credential: "admin", path: { id: { value: new Repeat("a", 2000) } } }),
+        404,
+        "not_found",
+      );
+    },
+  );
 });
