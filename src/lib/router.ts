@@ -33,6 +33,15 @@ export function unstorableStrings(value: unknown, path: string[] = []): FieldErr
   ]);
 }
 
+/**
+ * True when a body validator ran on no body at all. Hono's json and form validators read nothing
+ * without a Content-Type of theirs and validate `{}` instead; the router's media-type gate has
+ * already refused a non-empty body without a Content-Type, and the validators of optional bodies
+ * only run when one came, so this is a required body that was not sent.
+ */
+const bodyMissing = (target: string, contentType: string | undefined) =>
+  (target === "json" || target === "form") && !contentType;
+
 const invalid = (errors: FieldError[]) =>
   new ApiError(422, "validation_failed", { detail: "The request does not match the schema.", errors });
 
@@ -40,7 +49,9 @@ const invalid = (errors: FieldError[]) =>
 export function createRouter() {
   return new OpenAPIHono<AppBindings>({
     strict: true,
-    defaultHook: (result) => {
+    defaultHook: (result, c) => {
+      if (bodyMissing(result.target, c.req.header("Content-Type")))
+        throw invalid([{ path: "", message: "A request body is required." }]);
       if (!result.success) throw invalid(zodFieldErrors(result.error));
       if (result.target === "param") return;
       const unstorable = unstorableStrings(result.data);

@@ -121,4 +121,8 @@ describe("fuzz findings, kept as regression tests", () => {
       );
     },
   );
+
+  it("no body at all on PATCH /api/v1/users/me (whose body is required) is 422, never taken as {}", async () => {
+    await expectAnswer("PATCH /api/v1/users/me", request({ credential: "user" }), 422, "validation_failed");
+  });
 });
