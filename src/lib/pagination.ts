@@ -4,19 +4,19 @@
  */
 import { z } from "@hono/zod-openapi";
 
+/**
+ * A query-string integer: only plain decimal digits are read as a number. Anything else ("", "0x10",
+ * " 5", "1e3") stays text and fails the number schema with a 422, where `z.coerce` would have read
+ * "" as 0 and "0x10" as 16.
+ */
+const decimal = (v: unknown) => (typeof v === "string" && /^-?\d{1,16}$/.test(v) ? Number(v) : v);
+
 export const PaginationQuery = z.object({
-  skip: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .default(0)
+  skip: z
+    .preprocess(decimal, z.number().int().min(0).default(0))
     .openapi({ param: { name: "skip", in: "query" }, example: 0, description: "Items to skip (>= 0)." }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(10)
+  limit: z
+    .preprocess(decimal, z.number().int().min(1).max(100).default(10))
     .openapi({ param: { name: "limit", in: "query" }, example: 10, description: "Page size, 1..100." }),
 });
 

@@ -125,4 +125,18 @@ describe("fuzz findings, kept as regression tests", () => {
   it("no body at all on PATCH /api/v1/users/me (whose body is required) is 422, never taken as {}", async () => {
     await expectAnswer("PATCH /api/v1/users/me", request({ credential: "user" }), 422, "validation_failed");
   });
+
+  it.each([
+    ["GET /api/v1/users/me/credits", "skip", ""],
+    ["GET /api/v1/users/me/sessions", "skip", "0x10"],
+    ["GET /api/v1/tasks", "limit", " 5"],
+    ["GET /api/v1/users/me/security-events", "limit", "1e1"],
+  ] as const)("%s ?%s=%j is 422, not read as a number", async (operation, name, value) => {
+    await expectAnswer(
+      operation,
+      request({ credential: "user", query: [[name, value]] }),
+      422,
+      "validation_failed",
+    );
+  });
 });
