@@ -139,4 +139,25 @@ describe("fuzz findings, kept as regression tests", () => {
       "validation_failed",
     );
   });
+
+  it.each([null, "text/plain"])(
+    "a signed webhook sent with Content-Type %s is 400 invalid_content_type",
+    async (contentType) => {
+      await expectAnswer(
+        "POST /api/v1/billing/webhook",
+        request({
+          credential: "anonymous",
+          headers: [["stripe-signature", new Known("signature")]],
+          body: {
+            kind: "value",
+            mediaType: "application/json",
+            value: { id: "evt_fuzz", type: "ping", data: { object: {} } },
+            contentType,
+          },
+        }),
+        400,
+        "invalid_content_type",
+      );
+    },
+  );
 });
