@@ -228,7 +228,8 @@ function validString(s: JsonSchema): fc.Arbitrary<unknown> {
     { weight: 3, arbitrary: fc.string({ minLength, maxLength }) },
     { weight: 2, arbitrary: fc.string({ unit: "grapheme", minLength, maxLength }) },
     { weight: 2, arbitrary: fc.string({ unit: "binary", minLength, maxLength }) },
-    { weight: 2, arbitrary: known(KNOWN.string) },
+    // Ids too: a path id is often a plain string (a malformed one is 404, not 422).
+    { weight: 2, arbitrary: known([...KNOWN.string, ...KNOWN.uuid]) },
     { weight: 1, arbitrary: fc.constantFrom(...ODD_STRINGS).filter(fits) },
   );
 }
