@@ -36,6 +36,8 @@ export default defineConfig({
           include: ["test/{unit,integration,queues}/**/*.test.ts"],
           globalSetup: ["./test/setup/global-setup.ts"],
           testTimeout: 20_000,
+          // The fuzz suite's seed and runs per operation (`npm run fuzz -- --seed N --runs M`).
+          provide: { fuzzSeed: process.env.FUZZ_SEED ?? "", fuzzRuns: process.env.FUZZ_RUNS ?? "" },
         },
       },
       {

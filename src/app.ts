@@ -24,7 +24,7 @@ import { usersRouter } from "./features/users/users.index.ts";
 import { describeError } from "./lib/error-log.ts";
 import { ApiError } from "./lib/errors.ts";
 import { createLogger } from "./lib/logger.ts";
-import { addStandardHeaders, registerOpenApiComponents } from "./lib/openapi.ts";
+import { addBodyLimitProblems, addStandardHeaders, registerOpenApiComponents } from "./lib/openapi.ts";
 import { problemResponse, toApiError } from "./lib/problem.ts";
 import { createRouter } from "./lib/router.ts";
 import type { AppBindings, AppOpenAPI } from "./lib/types.ts";
@@ -110,7 +110,7 @@ export function createApp(): AppOpenAPI {
       ),
       development,
     );
-    documents.set(key, document);
+    if (!documents.has(key)) documents.set(key, addBodyLimitProblems(document));
     return c.json(document);
   };
   app.get(OPENAPI_PATH, serveDocument);

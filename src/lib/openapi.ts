@@ -15,7 +15,8 @@ const problemResponses = {
   PayloadTooLarge: "The request body exceeds the size limit.",
   UnsupportedMediaType:
     "`unsupported_media_type`: the request (or the uploaded file, judged by its content) is not of a type this endpoint accepts.",
-  UnprocessableContent: "The body parses but does not match the schema; see `errors`.",
+  UnprocessableContent:
+    "The body parses but does not match the schema; see `errors`. A string in the body, query or headers that holds U+0000 (NUL) or an unpaired surrogate never matches.",
   TooManyRequests: "Rate limit exceeded; see `Retry-After`.",
   InternalError: "An unexpected error; the body carries the request id, never internals.",
   BadGateway: "`payment_provider_error`: the payment provider failed or could not be reached.",
@@ -195,5 +196,21 @@ export function addStandardHeaders<T extends object>(document: T): T {
     for (const op of Object.values(item))
       for (const response of Object.values(op.responses ?? {})) decorate(response);
   }
+  return document;
+}
+
+/** Methods whose requests may carry a body, which the body limit applies to on every route. */
+const BODY_METHODS = new Set(["post", "put", "patch", "delete"]);
+
+/**
+ * Declares 413 on every operation whose method may carry a body: the body limit (middleware/
+ * body-limit.ts) runs before routing, so a route that declares no body still answers 413 to one
+ * over the limit.
+ */
+export function addBodyLimitProblems<T>(document: T): T {
+  const doc = document as Doc;
+  for (const item of Object.values(doc.paths ?? {}))
+    for (const [method, op] of Object.entries(item))
+      if (BODY_METHODS.has(method)) op.responses = { ...problems("PayloadTooLarge"), ...op.responses };
   return document;
 }

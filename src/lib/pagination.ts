@@ -8,31 +8,26 @@ import { int32, int64 } from "./fields.ts";
 /** The largest page. */
 export const MAX_PAGE_SIZE = 100;
 
+/**
+ * A query-string integer: only plain decimal digits are read as a number. Anything else ("", "0x10",
+ * " 5", "1e3") stays text and fails the number schema with a 422, where `z.coerce` would have read
+ * "" as 0 and "0x10" as 16.
+ */
+const decimal = (v: unknown) => (typeof v === "string" && /^-?\d{1,16}$/.test(v) ? Number(v) : v);
+
 export const PaginationQuery = z.object({
-  skip: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(Number.MAX_SAFE_INTEGER)
-    .default(0)
-    .openapi({
-      param: { name: "skip", in: "query" },
-      format: "int64",
-      example: 0,
-      description: "Items to skip (>= 0).",
-    }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
-    .default(10)
-    .openapi({
-      param: { name: "limit", in: "query" },
-      format: "int32",
-      example: 10,
-      description: `Page size, 1..${MAX_PAGE_SIZE}.`,
-    }),
+  skip: z.preprocess(decimal, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0)).openapi({
+    param: { name: "skip", in: "query" },
+    format: "int64",
+    example: 0,
+    description: "Items to skip (>= 0).",
+  }),
+  limit: z.preprocess(decimal, z.number().int().min(1).max(MAX_PAGE_SIZE).default(10)).openapi({
+    param: { name: "limit", in: "query" },
+    format: "int32",
+    example: 10,
+    description: `Page size, 1..${MAX_PAGE_SIZE}.`,
+  }),
 });
 
 /**

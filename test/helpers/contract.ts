@@ -106,7 +106,8 @@ export class Contract {
   ): string[] {
     const contentType = headers.get("Content-Type") ?? "";
     const m = method.toLowerCase();
-    const pathOnly = path.split("?")[0] ?? path;
+    // The path the Worker sees: dot segments resolved, query and fragment gone.
+    const pathOnly = new URL(path, "http://localhost").pathname;
     const op = this.templates.find((t) => t.method === m && t.re.test(pathOnly));
     const mediaType = contentType.split(";")[0]?.trim() ?? "";
     if (!op) {

@@ -24,6 +24,11 @@ export const webhook: AppRouteHandler<WebhookRoute> = async (c) => {
   // The raw bytes as sent: the signature covers them exactly, so nothing may parse them first.
   const raw = await c.req.text();
   if (!(await verifyStripeSignature(c.req.header("Stripe-Signature"), raw, secret))) throw invalidSignature();
+  // Read raw, so the router's media-type gate never ran: the body must still be the JSON declared.
+  if (!/^application\/json\s*(;|$)/i.test(c.req.header("Content-Type") ?? ""))
+    throw new ApiError(400, "invalid_content_type", {
+      detail: "The request's Content-Type is not one this endpoint accepts (send application/json).",
+    });
   const event = billing.parseStripeEvent(raw);
   if (!event) throw new ApiError(400, "invalid_event", { detail: "The body is not a Stripe event." });
   const outcome = await billing.handleStripeEvent(c.get("db"), event, c.get("logger"));

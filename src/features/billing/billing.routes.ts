@@ -84,7 +84,8 @@ export const webhook = createRoute({
     "Called by Stripe, not by clients. Authenticated by the `Stripe-Signature` header: " +
     '`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with STRIPE_WEBHOOK_SECRET>` (several `v1` ' +
     "allowed); `t` must be within 300 s. A missing, malformed or wrong signature is 400 `invalid_signature` " +
-    "and changes nothing. Handles `checkout.session.completed` (and `checkout.session.async_payment_succeeded`): " +
+    "and changes nothing; a signed body sent as anything but `application/json` is 400 " +
+    "`invalid_content_type`. Handles `checkout.session.completed` (and `checkout.session.async_payment_succeeded`): " +
     "the pack's credits are booked once per event id and once per Checkout Session; `charge.refunded`: the " +
     "refunded share of those credits is taken back, never below a zero balance. Every other event type is " +
     "acknowledged and ignored. A replayed event id answers 200 and changes nothing.",

@@ -7,7 +7,10 @@ import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "../../lib/problem.ts";
 import { protectedRoute } from "../../lib/protected-route.ts";
 import { FullName, UserSchema } from "./users.schemas.ts";
 
-/** A path id is a plain string: a malformed one is 404 like a missing one, so ids cannot be probed. */
+/**
+ * A path id is a plain string of any length: a malformed one is 404 like a missing one, so ids
+ * cannot be probed (and no 422 that these routes do not declare).
+ */
 const UserIdParams = z.object({
   id: z
     .string()
