@@ -4,6 +4,7 @@
  * Read from the document the Worker serves, so a route added later is fuzzed the moment it exists.
  */
 import { Validator } from "@cfworker/json-schema";
+import { rewriteRefs as contractRewriteRefs } from "../../helpers/contract.ts";
 import type { JsonSchema, SchemaContext } from "./schema-arbitraries.ts";
 
 export interface Parameter {
@@ -29,7 +30,7 @@ export interface FuzzOperation {
 
 export interface OpenApiDocument {
   paths: Record<string, Record<string, JsonSchema>>;
-  components: { schemas: Record<string, JsonSchema> };
+  components: { schemas: Record<string, JsonSchema>; securitySchemes?: Record<string, JsonSchema> };
 }
 
 const METHODS = new Set(["get", "put", "post", "delete", "patch", "head", "options"]);
@@ -44,6 +45,16 @@ export function fuzzOperations(doc: OpenApiDocument): FuzzOperation[] {
       const needsBearer =
         security.some((r) => "bearerAuth" in r) && !security.some((r) => Object.keys(r).length === 0);
       const content = (op.requestBody?.content ?? {}) as Record<string, { schema?: JsonSchema }>;
+      // An API key in a header (the Stripe signature) is a header the request carries: fuzz it like one.
+      const apiKeyHeaders = [...new Set(security.flatMap((r) => Object.keys(r)))]
+        .map((name) => doc.components.securitySchemes?.[name])
+        .filter((scheme) => scheme?.type === "apiKey" && scheme.in === "header")
+        .map((scheme) => ({
+          name: scheme?.name,
+          in: "header",
+          required: !security.some((r) => Object.keys(r).length === 0),
+          schema: { type: "string" },
+        }));
       ops.push({
         name: `${method.toUpperCase()} ${template}`,
         method: method.toUpperCase(),
@@ -51,6 +62,7 @@ export function fuzzOperations(doc: OpenApiDocument): FuzzOperation[] {
         parameters: [
           ...((item.parameters ?? []) as JsonSchema[]),
           ...((op.parameters ?? []) as JsonSchema[]),
+          ...apiKeyHeaders,
         ].map((p: JsonSchema) => ({
           name: String(p.name),
           in: p.in,
@@ -90,5 +102,5 @@ export class SchemaValidator {
   }
 }
 
-const rewriteRefs = (schema: unknown): JsonSchema =>
-  JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"#/$defs/'));
+// The contract checker's: refs to $defs, and examples dropped (an example's `id` would read as a schema id).
+const rewriteRefs = (schema: unknown): JsonSchema => contractRewriteRefs(schema) as JsonSchema;
