@@ -16,7 +16,7 @@ import type { Db } from "../../db/client.ts";
 import type { Config, CreditPack } from "../../env.ts";
 import { ApiError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { isUuid } from "../../lib/postgres.ts";
+import { isUuid, unstorableStrings } from "../../lib/postgres.ts";
 import type { SessionGate } from "../../services/session-gate.ts";
 import { stripePost } from "../../services/stripe.ts";
 import { type BookingResult, bookCredits } from "../credits/credits.service.ts";
@@ -115,7 +115,7 @@ export interface StripeEvent {
   data: { object: Record<string, unknown> };
 }
 
-/** A parsed event, or undefined when the body is not one (400 for the caller). */
+/** A parsed event, or undefined when the body is not one, or holds what no row can (400 for the caller). */
 export function parseStripeEvent(raw: string): StripeEvent | undefined {
   let json: unknown;
   try {
@@ -126,6 +126,7 @@ export function parseStripeEvent(raw: string): StripeEvent | undefined {
   const e = json as Partial<StripeEvent> | null;
   if (
     !e ||
+    unstorableStrings(e).length > 0 ||
     typeof e.id !== "string" ||
     e.id.length === 0 ||
     e.id.length > 255 ||

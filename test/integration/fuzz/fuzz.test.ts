@@ -13,7 +13,7 @@
  * about 20 s for this file on the project's 2-core machine (19.3 s measured at load 4 with
  * `npx vitest run test/integration/fuzz/fuzz.test.ts`; 43 s with the machine saturated at load 10),
  * the 45 operations' 540 requests plus their database checks. A long run: 300 runs per operation
- * (13,500 requests) took 7.5 minutes.
+ * (13,500 requests) took 6 to 7.5 minutes.
  * Long runs: `npm run fuzz -- --seed N --runs M`. The same seed and runs draw the same requests; a
  * failure prints the shrunk request, to be added to regressions.test.ts with the fix.
  */

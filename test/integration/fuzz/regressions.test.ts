@@ -160,4 +160,21 @@ describe("fuzz findings, kept as regression tests", () => {
       );
     },
   );
+
+  it("a signed webhook whose event id holds a NUL is 400 invalid_event, not a 500", async () => {
+    await expectAnswer(
+      "POST /api/v1/billing/webhook",
+      request({
+        credential: "anonymous",
+        headers: [["stripe-signature", new Known("signature")]],
+        body: {
+          kind: "value",
+          mediaType: "application/json",
+          value: { id: "\u0000", type: "", data: { object: {} } },
+        },
+      }),
+      400,
+      "invalid_event",
+    );
+  });
 });

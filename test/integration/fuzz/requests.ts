@@ -719,7 +719,7 @@ export function judge(
     const errors = ctx.validator.errors(op.body.media[mediaType] ?? {}, parsed.value);
     if (errors.length) return invalid(`body: ${errors[0]}`);
     const bad = unstorablePath(parsed.value);
-    if (bad && declares422) return invalid(`body ${bad} holds NUL or a lone surrogate`);
+    if (bad) return invalid(`body ${bad} holds NUL or a lone surrogate`);
   } else if (op.body.required) {
     return invalid("the body is missing");
   }
