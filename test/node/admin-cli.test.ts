@@ -1,11 +1,11 @@
 /**
  * The admin CLI (scripts/admin.ts) as an operator runs it: a child process on the test database.
  */
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { verifyPassword } from "../../src/services/password.ts";
+import { runScript } from "../helpers/run-script.ts";
 
 const databaseUrl = inject("databaseUrl");
 const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -14,29 +14,8 @@ afterAll(() => db.end());
 const GOOD_PASSWORD = "violet staple orbit 42";
 
 /** Runs `tsx scripts/admin.ts ...args` with `stdin` piped in (stdin is never a terminal here). */
-function admin(
-  args: string[],
-  stdin = "",
-  url = databaseUrl,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/admin.ts", ...args], {
-      env: { ...process.env, DATABASE_URL: url },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const admin = (args: string[], stdin = "", url = databaseUrl) =>
+  runScript("scripts/admin.ts", args, { env: { ...process.env, DATABASE_URL: url }, stdin });
 
 const names = () => {
   const id = randomUUID().replaceAll("-", "").slice(0, 12);

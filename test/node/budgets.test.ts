@@ -3,7 +3,6 @@
  * the real thing as CI runs it, a child process building the Worker with wrangler, once within the
  * ceilings and once with the size ceiling lowered below the bundle.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +17,7 @@ import {
   ZOD_LOCALES_ALIAS,
   zodLocaleProblems,
 } from "../../scripts/budgets/measure.ts";
+import { runScript } from "../helpers/run-script.ts";
 
 describe("ceilings", () => {
   it("default to scripts/budgets/ceilings.ts, overridden by the environment, then by a flag", () => {
@@ -137,28 +137,10 @@ describe("npm run budgets, as CI runs it", { timeout: 180_000 }, () => {
   const outdir = mkdtempSync(join(tmpdir(), "budgets-"));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-  function budgets(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ["--import", "tsx", "scripts/budgets.ts", "--outdir", outdir, ...args],
-        {
-          env: { ...process.env, BUDGET_WORKER_GZIP_KIB: "" },
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c: Buffer) => {
-        stdout += c.toString();
-      });
-      child.stderr.on("data", (c: Buffer) => {
-        stderr += c.toString();
-      });
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
+  const budgets = (args: string[]) =>
+    runScript("scripts/budgets.ts", ["--outdir", outdir, ...args], {
+      env: { ...process.env, BUDGET_WORKER_GZIP_KIB: "" },
     });
-  }
 
   it("passes within the ceilings, printing the sizes, the top 15 contributors and the start-up CPU", async () => {
     const run = await budgets(["--startup-runs", "1"]);

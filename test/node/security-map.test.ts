@@ -2,31 +2,15 @@
  * `npm run check:security-map` (scripts/check-security-map.ts) as CI runs it: a child process over
  * docs/SECURITY.md, and over fabricated documents and test trees in a temporary directory.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkReferences, declaredTests, parseReferences } from "../../scripts/check-security-map.ts";
+import { runScript } from "../helpers/run-script.ts";
 
 /** Runs the checker with `args` from the repository root. */
-function checkMap(args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/check-security-map.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const checkMap = (args: string[] = []) => runScript("scripts/check-security-map.ts", args);
 
 const scratch = mkdtempSync(join(tmpdir(), "security-map-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
