@@ -11,6 +11,8 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Whether a line at `lvl` would be written. */
+  enabled(lvl: Exclude<LogLevel, "silent">): boolean;
 }
 
 /** What every line starts with, before the logger's fixed fields. */
@@ -31,8 +33,11 @@ const members = (fields: Record<string, unknown>) => {
 class JsonLogger implements Logger {
   readonly #threshold: number;
   readonly #base: Record<string, unknown>;
-  /** `base` serialized, or undefined when it names a head member (then every line is built whole). */
-  readonly #baseMembers: string | undefined;
+  /**
+   * `base` serialized, or null when it names a head member (then every line is built whole);
+   * computed on the first line written, since most request loggers write none.
+   */
+  #baseMembers: string | null | undefined;
 
   constructor(
     readonly level: LogLevel,
@@ -40,7 +45,11 @@ class JsonLogger implements Logger {
   ) {
     this.#threshold = ORDER[level];
     this.#base = base;
-    this.#baseMembers = Object.keys(base).some((k) => HEAD_MEMBERS.has(k)) ? undefined : members(base);
+  }
+
+  /** Whether a line at `lvl` would be written (to skip building fields that would be dropped). */
+  enabled(lvl: Exclude<LogLevel, "silent">): boolean {
+    return ORDER[lvl] >= this.#threshold;
   }
 
   /** Whether `fields` would replace a member of the line's head or of `base`. */
@@ -52,8 +61,12 @@ class JsonLogger implements Logger {
   #write(lvl: Exclude<LogLevel, "silent">, msg: string, fields?: Record<string, unknown>) {
     if (ORDER[lvl] < this.#threshold) return;
     const time = new Date().toISOString();
+    if (this.#baseMembers === undefined)
+      this.#baseMembers = Object.keys(this.#base).some((k) => HEAD_MEMBERS.has(k))
+        ? null
+        : members(this.#base);
     const line =
-      this.#baseMembers === undefined || (fields && this.#overlaps(fields))
+      this.#baseMembers === null || (fields && this.#overlaps(fields))
         ? JSON.stringify({ level: lvl, time, msg, ...this.#base, ...fields })
         : `{"level":"${lvl}","time":"${time}","msg":${JSON.stringify(msg)}${this.#baseMembers}${fields ? members(fields) : ""}}`;
     if (lvl === "error") console.error(line);

@@ -6,6 +6,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
 import { ApiError, type FieldError } from "./errors.ts";
+import { MemoRouter } from "./memo-router.ts";
 import { unstorableStrings } from "./postgres.ts";
 import type { AppBindings } from "./types.ts";
 
@@ -29,6 +30,7 @@ const invalid = (errors: FieldError[]) =>
 export function createRouter() {
   return new OpenAPIHono<AppBindings>({
     strict: true,
+    router: new MemoRouter(),
     defaultHook: (result, c) => {
       if (bodyMissing(result.target, c.req.header("Content-Type")))
         throw invalid([{ path: "", message: "A request body is required." }]);

@@ -36,15 +36,17 @@ export function accessLog(): MiddlewareHandler<AppBindings> {
     observeHistogram(config, "http_request_duration_seconds", { route }, seconds);
     if (roundTrips > 0) count(config, "db_round_trips_total", { route }, roundTrips);
     const limit = c.get("rateLimit");
-    c.get("logger")?.info("request", {
-      route,
-      method,
-      status,
-      duration_ms: Math.round(seconds * 1000),
-      db_round_trips: roundTrips,
-      user_id: c.get("gate")?.tokenUserId,
-      rate_limit: limit ? (limit.success ? "allowed" : "limited") : "off",
-    });
+    const logger = c.get("logger");
+    if (logger?.enabled("info"))
+      logger.info("request", {
+        route,
+        method,
+        status,
+        duration_ms: Math.round(seconds * 1000),
+        db_round_trips: roundTrips,
+        user_id: c.get("gate")?.tokenUserId,
+        rate_limit: limit ? (limit.success ? "allowed" : "limited") : "off",
+      });
     if (config) {
       try {
         c.executionCtx.waitUntil(flushMetrics(config));

@@ -7,18 +7,14 @@
 /** Unparsable values are used as they are, cut to this length so keys stay bounded. */
 export const MAX_RAW_IP_KEY_LENGTH = 64;
 
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
 /** `a.b.c.d` with each octet 0-255, or undefined. */
 function parseIpv4(value: string): number[] | undefined {
-  const parts = value.split(".");
-  if (parts.length !== 4) return undefined;
-  const octets: number[] = [];
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
-    octets.push(n);
-  }
-  return octets;
+  const m = DOTTED_QUAD.exec(value);
+  if (!m) return undefined;
+  const octets = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+  return octets.every((n) => n <= 255) ? octets : undefined;
 }
 
 /** The eight 16-bit groups of an IPv6 address (`::`, an embedded IPv4 tail, a zone id), or undefined. */
@@ -58,6 +54,10 @@ function parseIpv6(value: string): number[] | undefined {
   return head.length === 8 ? head : undefined;
 }
 
+/** Per isolate: address as sent → its key (`ipLimitKey` runs on every request). */
+const keys = new Map<string, string>();
+const MAX_REMEMBERED_KEYS = 4096;
+
 /**
  * Normalises a client address into the value per-IP limits count by: IPv4 as dotted decimal,
  * IPv4-mapped IPv6 as its IPv4 address, other IPv6 as its /64 prefix (expanded, lower-case), and
@@ -68,6 +68,17 @@ function parseIpv6(value: string): number[] | undefined {
  * ipLimitKey("::ffff:192.0.2.7"); // "192.0.2.7"
  */
 export function ipLimitKey(value: string): string {
+  let key = keys.get(value);
+  if (key === undefined) {
+    key = limitKeyOf(value);
+    // Addresses come back (a client sends many requests); past the bound, start over.
+    if (keys.size >= MAX_REMEMBERED_KEYS) keys.clear();
+    keys.set(value, key);
+  }
+  return key;
+}
+
+function limitKeyOf(value: string): string {
   const trimmed = value.trim();
   const v4 = parseIpv4(trimmed);
   if (v4) return v4.join(".");

@@ -59,6 +59,10 @@ export class UpstashRateLimiter extends BaseRateLimiter {
       // One script call per request: nothing to batch, and auto-pipelining leaves a rejected batch
       // promise unobserved when Redis is unreachable.
       enableAutoPipelining: false,
+      // Read-your-writes sync tokens order reads after writes across Upstash's read replicas; the
+      // script reads and writes in one call, so there is nothing to order, and the client would
+      // otherwise send and read the token header on every call.
+      readYourWrites: false,
       signal: () => AbortSignal.timeout(options.timeoutMs),
     });
     // EVALSHA, and EVAL once when Redis does not know the script yet (NOSCRIPT).
