@@ -1,8 +1,9 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { copyDocsAssets } from "./scripts/docs-assets.ts";
+import { staticWorker } from "./test/setup/static-worker.ts";
 
-// The Worker serves the docs' vendor files from public/ (static assets): copied before any test.
+// The docs' vendor files are served from public/ (the assets-only Worker below): copied before any test.
 copyDocsAssets();
 
 /**
@@ -19,6 +20,8 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
+              // The assets-only Worker the API reads its static files from (STATIC binding).
+              workers: [staticWorker],
               // Test-only values; the database and gateway addresses come from the global setup via inject().
               bindings: {
                 ENVIRONMENT: "test",

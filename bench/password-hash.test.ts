@@ -145,7 +145,7 @@ const OWASP_ARGON2ID = [
 it(
   "password hashing cost inside workerd",
   async () => {
-    // The common-password list is read (ASSETS) and its Set built on first use: time that once,
+    // The common-password list is read (STATIC) and its Set built on first use: time that once,
     // before anything else touches it.
     const firstLookup = await sample(() => isCommonPassword("warm-up-password"));
 
@@ -260,7 +260,7 @@ it(
         `@phi-ag/argon2 instantiation from the deploy-time module: ${(instantiation.cpuMs / phiRows.length).toFixed(1)} ms CPU`,
         "@phi-ag/argon2 WebAssembly memory after hashing (kept for the isolate's life):",
         ...memory,
-        `isCommonPassword, first call (reads the list through ASSETS, builds Set of ${await commonPasswordCount()}): ${firstLookup.cpuMs.toFixed(1)} ms CPU`,
+        `isCommonPassword, first call (reads the list through STATIC, builds Set of ${await commonPasswordCount()}): ${firstLookup.cpuMs.toFixed(1)} ms CPU`,
       ].join("\n"),
     );
     print(`${ROUNDS} interleaved rounds after ${WARMUP} warm-up; ms per operation inside workerd`, [

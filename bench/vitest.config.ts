@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { staticWorker } from "../test/setup/static-worker.ts";
 
 /** Parent pid and command name of a process, from /proc/<pid>/stat; undefined once it is gone. */
 function procStat(pid: number): { ppid: number; comm: string } | undefined {
@@ -60,6 +61,8 @@ export default defineConfig({
       // The Worker's own compatibility date and flags (nodejs_compat for node:crypto).
       wrangler: { configPath: "../wrangler.toml" },
       miniflare: {
+        // The assets-only Worker the API reads its static files from (STATIC binding).
+        workers: [staticWorker],
         bindings: {
           ENVIRONMENT: "test",
           LOG_LEVEL: "silent",

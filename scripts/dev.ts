@@ -99,6 +99,11 @@ async function main() {
   const args = [
     "wrangler",
     "dev",
+    // The API Worker, then the assets-only Worker it reads its static files from (STATIC binding).
+    "--config",
+    "wrangler.toml",
+    "--config",
+    "static/wrangler.toml",
     "--ip",
     "127.0.0.1",
     "--port",

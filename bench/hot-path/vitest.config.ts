@@ -5,6 +5,7 @@
  */
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { staticWorker } from "../../test/setup/static-worker.ts";
 
 export default defineConfig({
   cacheDir: "../../node_modules/.vite-bench-hot-path",
@@ -12,6 +13,8 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "../../wrangler.toml" },
       miniflare: {
+        // The assets-only Worker the API reads its static files from (STATIC binding).
+        workers: [staticWorker],
         bindings: {
           ENVIRONMENT: "test",
           LOG_LEVEL: "info",

@@ -7,11 +7,12 @@
  * written out keeping only the 17,950 entries of 8..128 characters. See docs/password-hashing.md for
  * the provenance and how to regenerate it.
  *
- * The list is a Workers static asset, not part of the Worker bundle (it would add 84 KiB gzipped to
- * every isolate's start-up). It is read through the `ASSETS` binding on the first password check
- * of an isolate, checked against its SHA-256 (anything else, a 404 or an HTML fallback page, is
- * refused rather than silently weakening the check), split into a Set, and kept for the isolate's
- * life. No route serves it (`run_worker_first`: the Worker decides what `ASSETS` answers publicly).
+ * The list is a static asset of the assets-only Worker beside this one (static/wrangler.toml), not
+ * part of the Worker bundle (it would add 84 KiB gzipped to every isolate's start-up). It is read
+ * through the `STATIC` service binding on the first password check of an isolate, checked against
+ * its SHA-256 (anything else, a 404 or an HTML fallback page, is refused rather than silently
+ * weakening the check), split into a Set, and kept for the isolate's life. No route serves it: the
+ * static Worker has no address of its own, and this Worker's docs routes serve only the docs' files.
  */
 import { env } from "cloudflare:workers";
 import { type CommonPasswordCheck, commonPasswordCheck } from "./password-policy.ts";
@@ -21,7 +22,7 @@ export const COMMON_PASSWORDS_ASSET = "/internal/common-passwords.txt";
 /** SHA-256 (hex) of the list; docs/password-hashing.md says how it is regenerated. */
 export const COMMON_PASSWORDS_SHA256 = "798f6256117027971edc571c1628d52081a43b835ed0169f9298a6f4be4bb67d";
 
-/** Where the list is read from: the `ASSETS` binding, or a stand-in in tests of the failure paths. */
+/** Where the list is read from: the `STATIC` binding, or a stand-in in tests of the failure paths. */
 export interface AssetSource {
   fetch(url: string): Promise<Response>;
 }
@@ -31,7 +32,7 @@ export interface AssetSource {
  * failed load is not kept, so the next call tries again.
  *
  * @example
- * const load = commonPasswordsFrom(env.ASSETS);
+ * const load = commonPasswordsFrom(env.STATIC);
  * const common = (await load()).isCommon("password123"); // true
  */
 export function commonPasswordsFrom(assets: AssetSource): () => Promise<CommonPasswordCheck> {
@@ -57,7 +58,7 @@ async function readList(assets: AssetSource): Promise<CommonPasswordCheck> {
 }
 
 /** This isolate's list, from the Worker's static assets. */
-const loadCheck = commonPasswordsFrom({ fetch: (url) => env.ASSETS.fetch(url) });
+const loadCheck = commonPasswordsFrom({ fetch: (url) => env.STATIC.fetch(url) });
 
 /**
  * True when the password (compared case-insensitively, after NFKC normalisation) is in the common

@@ -1,21 +1,28 @@
 /**
  * The Worker under wrangler's own dev server (`unstable_startWorker`, what `wrangler dev` runs), built
- * by wrangler's bundler as for a deploy, for what the Vite-built tests cannot show: wrangler.toml's
- * `[assets]` with `run_worker_first` (the common-password list comes from the static assets through
- * the ASSETS binding, and no URL serves it) and `[alias]` (zod bundled with English only still
- * answers in English). The test database and gateway from the global setup stand behind it, as
- * under `npm run dev`.
+ * by wrangler's bundler as for a deploy, for what the Vite-built tests cannot show: the assets-only
+ * Worker of static/wrangler.toml behind wrangler.toml's `STATIC` service binding (the common-password
+ * list comes from its static assets, and no URL serves it) and `[alias]` (zod bundled with English
+ * only still answers in English). The test database and gateway from the global setup stand behind
+ * it, as under `npm run dev`.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { unstable_startWorker } from "wrangler";
 
 type Worker = Awaited<ReturnType<typeof unstable_startWorker>>;
 let worker: Worker;
+let statics: Worker;
 
 const text = (value: string) => ({ type: "plain_text" as const, value });
 
 beforeAll(async () => {
   process.env.WRANGLER_LOG ??= "error"; // wrangler's banner and request lines would fill the test output
+  // The assets-only Worker in a session of its own; the API's STATIC binding is pointed at it below
+  // (`npm run dev` runs both in one session: `wrangler dev -c wrangler.toml -c static/wrangler.toml`).
+  statics = await unstable_startWorker({
+    config: "static/wrangler.toml",
+    dev: { server: { port: 0 }, inspector: false, persist: false },
+  });
   worker = await unstable_startWorker({
     config: "wrangler.toml",
     bindings: {
@@ -25,11 +32,18 @@ beforeAll(async () => {
       JWT_SECRET: text("wrangler-dev-assets-test-secret-0123456789"),
       LOG_LEVEL: text("silent"),
       RATE_LIMIT_ENABLED: text("false"),
+      STATIC: {
+        type: "fetcher",
+        fetcher: ({ url, method }: { url: string; method: string }) => statics.fetch(url, { method }),
+      },
     },
     dev: { server: { port: 0 }, inspector: false, persist: false },
   });
 }, 60_000);
-afterAll(() => worker?.dispose());
+afterAll(async () => {
+  await worker?.dispose();
+  await statics?.dispose();
+});
 
 async function register(password: string, fields: Record<string, string> = {}) {
   const id = crypto.randomUUID().replaceAll("-", "").slice(0, 12);

@@ -1,6 +1,7 @@
 /**
- * The common-password list as a static asset: read through the real `ASSETS` binding (miniflare
- * serves public/ from wrangler.toml's [assets]), once per isolate, and refused unless it is exactly
+ * The common-password list as a static asset: read through the real `STATIC` binding (miniflare
+ * serves public/ from the assets-only Worker of vitest.config.ts, as static/wrangler.toml declares
+ * it), once per isolate, and refused unless it is exactly
  * the vendored file. The failure paths use stand-in sources (a missing asset, an HTML page).
  */
 import { env } from "cloudflare:workers";
@@ -18,7 +19,7 @@ function countingAssets(): AssetSource & { requests: string[] } {
     requests,
     fetch(url) {
       requests.push(new URL(url).pathname);
-      return env.ASSETS.fetch(url);
+      return env.STATIC.fetch(url);
     },
   };
 }
@@ -48,7 +49,7 @@ describe("common-password list from the static assets", () => {
   });
 
   it("refuses anything but the exact list (an HTML fallback page, a truncated list)", async () => {
-    const list = await (await env.ASSETS.fetch(`https://assets.invalid${COMMON_PASSWORDS_ASSET}`)).text();
+    const list = await (await env.STATIC.fetch(`https://assets.invalid${COMMON_PASSWORDS_ASSET}`)).text();
     for (const body of ["<!doctype html><title>Docs</title>", list.slice(0, list.length / 2)]) {
       const load = commonPasswordsFrom({ fetch: async () => new Response(body, { status: 200 }) });
       await expect(load()).rejects.toThrow(/common-password list: unexpected SHA-256 [0-9a-f]{64}/);

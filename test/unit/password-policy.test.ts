@@ -12,7 +12,7 @@ describe("password policy: one rule set for registration and the admin CLI", () 
   // What the admin CLI does: the same list (here read from the Worker's assets), checked synchronously.
   let check: CommonPasswordCheck;
   beforeAll(async () => {
-    const res = await env.ASSETS.fetch(`https://assets.invalid${COMMON_PASSWORDS_ASSET}`);
+    const res = await env.STATIC.fetch(`https://assets.invalid${COMMON_PASSWORDS_ASSET}`);
     expect(res.status).toBe(200);
     check = commonPasswordCheck(await res.text());
   });

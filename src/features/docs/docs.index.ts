@@ -1,7 +1,8 @@
 /**
  * Swagger UI at `/api/docs`, ReDoc at `/api/redoc` (`/docs`, `/redoc` redirect), served by this
- * Worker: the pages from docs.pages.ts, their files from Workers static assets (`public/`, the
- * ASSETS binding). Nothing is fetched from another host, and the policy says so.
+ * Worker: the pages from docs.pages.ts, their files from the static assets of the assets-only Worker
+ * beside it (`public/`, static/wrangler.toml, the STATIC service binding). Nothing is fetched from
+ * another host, and the policy says so.
  */
 import type { Context } from "hono";
 import { ApiError } from "../../lib/errors.ts";
@@ -31,7 +32,7 @@ function docsResponse(res: Response, policy = docsContentSecurityPolicy()): Resp
 
 /** A file from public/; an unknown one is the app's 404 problem, not the asset server's plain 404. */
 async function serveAsset(c: Context<AppBindings>) {
-  const res = await c.env.ASSETS.fetch(c.req.raw);
+  const res = await c.env.STATIC.fetch(c.req.raw);
   if (res.status === 404)
     throw new ApiError(404, "not_found", { detail: `No route for ${c.req.method} ${c.req.path}.` });
   return docsResponse(res);

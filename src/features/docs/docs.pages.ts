@@ -1,6 +1,6 @@
 /**
  * The two docs pages and their Content-Security-Policy. Everything they load comes from this origin:
- * the vendor bundles are Workers static assets under `/api/docs/vendor/` and `/api/redoc/vendor/`
+ * the vendor bundles are static files under `/api/docs/vendor/` and `/api/redoc/vendor/`
  * (copied from node_modules by scripts/docs-assets.ts), and each page's start-up code is a
  * same-origin file (`public/api/docs/init.js`, `public/api/redoc/init.js`), so no inline script runs.
  */

@@ -1,6 +1,6 @@
 /**
  * The docs pages are served by the Worker itself: the HTML, and every file it references from this
- * origin's static assets (public/, the ASSETS binding, as miniflare serves it from wrangler.toml),
+ * origin's static files (public/, through the STATIC binding to the assets-only Worker),
  * under a Content-Security-Policy that allows this origin only. The browser's view of the same pages
  * (Swagger UI's Authorize and Try it out, ReDoc's operations) is `npm run e2e` (test/e2e/docs.e2e.ts).
  */
