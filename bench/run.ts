@@ -151,7 +151,8 @@ async function main(options: BenchOptions): Promise<void> {
       : {}),
     ...extra,
   });
-  const ourConfig = join(REPO_ROOT, "wrangler.toml");
+  // The API Worker and the assets-only Worker it reads its static files from, as `npm run dev` runs them.
+  const ourConfig = [join(REPO_ROOT, "wrangler.toml"), join(REPO_ROOT, "static/wrangler.toml")];
   const peerVars = (app: string, variant: string) => (url: string) => ({
     BETTER_AUTH_URL: url,
     DATABASE_URL: withApplicationName(peerInfo?.databaseUrl ?? "", app),
@@ -213,10 +214,14 @@ async function main(options: BenchOptions): Promise<void> {
     ),
   ]);
   if (!on || !off) throw new Error("the product's Workers did not start");
+  const workers = [on, off, log, bare, peer, peerTuned].filter((w): w is WorkerProcess => w !== undefined);
+  const measured = await Promise.all(workers.map((w) => w.measureUrl()));
   say(
-    `Workers up: ${[on, off, log, bare, peer, peerTuned]
-      .filter(Boolean)
-      .map((w) => `${w?.name} ${w?.url}`)
+    `Workers up: ${workers
+      .map(
+        (w, i) =>
+          `${w.name} ${w.url}${measured[i] !== w.url ? ` (measured at its workerd, ${measured[i]})` : ""}`,
+      )
       .join(", ")}`,
   );
 
@@ -499,7 +504,12 @@ async function main(options: BenchOptions): Promise<void> {
   const report = renderReport({
     options,
     results,
-    settings: settingsLines({ options, limiterBackend, redis: Boolean(redis) }),
+    settings: settingsLines({
+      options,
+      limiterBackend,
+      redis: Boolean(redis),
+      direct: workers.every((w) => !w.throughProxy),
+    }),
     notes,
     machineLine: `${machineLine(machine)}; PostgreSQL ${postgresVersion.server_version}${peerInfo ? `; better-auth ${peerInfo.version}` : ""}`,
     loadAverages: [machine.loadAverage, loadAverageNow()],
@@ -541,7 +551,13 @@ async function deleteMetricsHash(gateway: GatewayProcess, key: string, redis: bo
 }
 
 /** How the numbers were made, for the head of RESULTS.md. */
-function settingsLines(input: { options: BenchOptions; limiterBackend: string; redis: boolean }): string[] {
+function settingsLines(input: {
+  options: BenchOptions;
+  limiterBackend: string;
+  redis: boolean;
+  /** Whether every Worker was measured at its own workerd (WorkerProcess.measureUrl). */
+  direct: boolean;
+}): string[] {
   const { options } = input;
   const lines = [
     `Runs: ${options.connections} connections, ${options.repeats} × ${options.duration} s per target after a ${options.warmup} s warm-up, ` +
@@ -563,7 +579,13 @@ function settingsLines(input: { options: BenchOptions; limiterBackend: string; r
         : " (no access-log line per request: under wrangler dev every console line is piped to and parsed by wrangler's Node process, " +
           "a cost Workers Logs does not put on a deployed Worker; the floor table has a LOG_LEVEL=info row)."),
     "Stack: embedded PostgreSQL (throw-away cluster, fsync off), the local gateway (Neon SQL-over-HTTP; Upstash REST), " +
-      "every Worker in its own `wrangler dev` (workerd) on the same wrangler. DB round trips per request: counted at the gateway " +
+      "every Worker in its own `wrangler dev` (workerd) on the same wrangler. " +
+      (input.direct
+        ? "Measured requests go straight to each Worker's own workerd (Miniflare's entry worker in front of the Worker, as the edge is in a deployment), " +
+          "past wrangler dev's proxy worker: that second workerd exists for live reload, copies every request and response and calls into wrangler's Node process, " +
+          "and costs about as much CPU per request as a small Worker, the same for every Worker, so with it in the path the ratios measure wrangler as much as the Workers (bench/lib/stack.ts, `directUrl`). "
+        : "Measured requests go through wrangler dev's proxy worker (each Worker's own workerd could not be found: that needs Linux's /proc). ") +
+      "DB round trips per request: counted at the gateway " +
       "(its `/__gateway/stats`, per connection string) over 100 requests per target, 20 for login.",
   ];
   if (options.peer)

@@ -4,7 +4,7 @@
  * after a grace period), never by name.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** A running child process and where its output goes. */
 export interface Child {
@@ -19,6 +19,8 @@ export interface Child {
   stop(graceMs?: number): Promise<void>;
   /** CPU seconds its process group has used so far (Linux /proc); undefined elsewhere. */
   cpuSeconds(): number | undefined;
+  /** Pids of its process group (Linux /proc); empty elsewhere. */
+  pids(): number[];
 }
 
 /** Linux's USER_HZ: the unit of utime and stime in /proc/PID/stat (100 on every mainstream build). */
@@ -45,6 +47,66 @@ export function groupCpuSeconds(pgid: number): number | undefined {
     }
   }
   return ticks / CLOCK_TICKS;
+}
+
+/** Pids of the live processes of process group `pgid` (Linux /proc); empty elsewhere. */
+export function groupPids(pgid: number): number[] {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  return pids.map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) === pgid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The command line of `pid` as its words (Linux /proc); empty when it is gone. */
+export function commandLine(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** TCP ports `pid` listens on (Linux /proc: its socket inodes matched in /proc/net/tcp{,6}). */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1] as string);
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+  } catch {
+    return [];
+  }
+  const ports: number[] = [];
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let lines: string[];
+    try {
+      lines = readFileSync(table, "utf8").trim().split("\n").slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      // sl local_address rem_address st ... inode: state 0A is LISTEN.
+      const f = line.trim().split(/\s+/);
+      if (f[3] === "0A" && inodes.has(f[9] as string))
+        ports.push(Number.parseInt((f[1] as string).split(":")[1] as string, 16));
+    }
+  }
+  return ports;
 }
 
 /** Starts `command args` in its own process group with stdout and stderr appended to `logFile`. */
@@ -78,6 +140,7 @@ export function startChild(
   return {
     name,
     cpuSeconds: () => (child.pid === undefined ? undefined : groupCpuSeconds(child.pid)),
+    pids: () => (child.pid === undefined ? [] : groupPids(child.pid)),
     interrupt: () => signalGroup("SIGINT"),
     process: child,
     logFile: options.logFile,

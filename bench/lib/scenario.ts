@@ -95,7 +95,7 @@ export async function runScenario(
   say(`── ${scenario.title}: ${targets.map((t) => t.label).join(" | ")}`);
   const runOnce = async (target: Target, connections: number, durationS: number, amount?: number) => {
     const stats = await runLoad({
-      baseUrl: target.worker.url,
+      baseUrl: await target.worker.measureUrl(),
       request: target.request,
       connections,
       durationS,
@@ -122,7 +122,7 @@ export async function runScenario(
   for (const target of targets) {
     if (!target.roundTrips) continue;
     const perRequest = await probeRoundTrips({
-      baseUrl: target.worker.url,
+      baseUrl: await target.worker.measureUrl(),
       request: target.request,
       requests: scenario.probeRequests ?? PROBE_REQUESTS,
       countRoundTrips: target.roundTrips,

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { freePort } from "../../scripts/local/ports.ts";
 import { type LocalPostgres, startLocalPostgres } from "../../scripts/local/postgres.ts";
-import { type Child, startChild, waitForHttp } from "./processes.ts";
+import { type Child, commandLine, listeningPorts, startChild, waitForHttp } from "./processes.ts";
 
 const require = createRequire(import.meta.url);
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
@@ -100,7 +100,16 @@ async function waitForControlToken(child: Child): Promise<string> {
 /** A Worker served by `wrangler dev` on 127.0.0.1. */
 export interface WorkerProcess {
   name: string;
+  /** Where wrangler dev serves it (its proxy worker): the Worker's configured URL, for set-up. */
   url: string;
+  /**
+   * Where the measured requests go: the Worker's own workerd, past wrangler dev's proxy worker (see
+   * `directUrl`), checked before each run (a reload gives workerd a new port); `url` when it cannot
+   * be found, which `throughProxy` then records.
+   */
+  measureUrl(): Promise<string>;
+  /** Whether any run went through wrangler's proxy worker because the Worker's own was not found. */
+  throughProxy: boolean;
   /** wrangler's output, the Worker's console lines included. */
   logFile: string;
   /**
@@ -133,7 +142,8 @@ async function waitUntilIdle(child: Child, share = 0.1, intervalMs = 500, maxMs 
  */
 export async function startWorker(options: {
   name: string;
-  config: string;
+  /** Its wrangler config, or several run in one session (the first is the one served). */
+  config: string | string[];
   /** The Worker's vars and secrets, given the URL it will answer on. */
   vars: (url: string) => Record<string, string>;
   runDir: string;
@@ -153,7 +163,8 @@ export async function startWorker(options: {
   );
   const state = join(options.runDir, `${options.name}-state`);
   mkdirSync(state, { recursive: true });
-  const args = [WRANGLER_BIN, "dev", "--config", options.config, "--ip", "127.0.0.1"];
+  const configs = typeof options.config === "string" ? [options.config] : options.config;
+  const args = [WRANGLER_BIN, "dev", ...configs.flatMap((c) => ["--config", c]), "--ip", "127.0.0.1"];
   args.push("--port", String(port), "--inspector-port", String(inspectorPort));
   args.push("--env-file", envFile, "--persist-to", state, "--show-interactive-dev-session=false");
   const child = startChild(options.name, process.execPath, args, {
@@ -168,5 +179,63 @@ export async function startWorker(options: {
   });
   running.push({ name: options.name, stop: () => child.stop(), interrupt: () => child.interrupt() });
   await waitForHttp(`${url}${options.readyPath}`, child);
-  return { name: options.name, url, logFile: child.logFile, waitUntilIdle: () => waitUntilIdle(child) };
+  let direct: string | undefined;
+  const worker: WorkerProcess = {
+    name: options.name,
+    url,
+    throughProxy: false,
+    async measureUrl() {
+      const expected = await answer(url, options.readyPath);
+      if (direct && expected !== undefined && (await answer(direct, options.readyPath)) === expected)
+        return direct;
+      // Not found yet, or workerd was restarted (on a port of its own again): look for it a while.
+      for (let attempt = 0; attempt < 10; attempt++) {
+        direct = await directUrl(child, url, options.readyPath);
+        if (direct) return direct;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      worker.throughProxy = true;
+      return url;
+    },
+    logFile: child.logFile,
+    waitUntilIdle: () => waitUntilIdle(child),
+  };
+  return worker;
+}
+
+/** `status body` of GET `base` + `path`, or undefined when nothing answers in 3 s. */
+async function answer(base: string, path: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(3000) });
+    return `${res.status} ${await res.text()}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The address of the workerd that runs the Worker, behind the one `wrangler dev` prints.
+ *
+ * wrangler dev starts two workerd processes: the Worker's own (Miniflare's entry worker in front of
+ * it, which is what a deployment's edge does), and a proxy worker in front of that, which holds
+ * requests while a code change reloads. The proxy copies every request and response through a
+ * second workerd and calls back into wrangler's Node process, so on this machine it costs as much
+ * CPU per request as a small Worker: with it in the path, a ratio between two Workers measures
+ * wrangler as much as them. The Worker's workerd is the child started with an inspector; of the
+ * ports it listens on, the one answering `probePath` exactly as the proxy does is its entry.
+ * Linux only (/proc); undefined elsewhere or when no port answers alike.
+ */
+async function directUrl(child: Child, proxyUrl: string, probePath: string): Promise<string | undefined> {
+  const expected = await answer(proxyUrl, probePath);
+  if (expected === undefined) return undefined;
+  const workerds = child
+    .pids()
+    .filter((pid) => commandLine(pid).some((w) => w.startsWith("--inspector-addr")));
+  for (const pid of workerds) {
+    for (const port of listeningPorts(pid)) {
+      const base = `http://127.0.0.1:${port}`;
+      if ((await answer(base, probePath)) === expected) return base;
+    }
+  }
+  return undefined;
 }
