@@ -36,6 +36,8 @@ async function exportDocument(environment: keyof typeof DOCUMENTS): Promise<void
       DATABASE_URL: { type: "plain_text", value: "postgres://lint:lint@127.0.0.1:9/lint" },
       JWT_SECRET: { type: "plain_text", value: "openapi-lint-openapi-lint-openapi-lint-0000" },
       LOG_LEVEL: { type: "plain_text", value: "silent" },
+      // The document needs no static file; the assets-only Worker (static/wrangler.toml) is not run.
+      STATIC: { type: "fetcher", fetcher: async () => new Response("not served here", { status: 404 }) },
     },
     dev: { server: { port: 0 }, inspector: false },
   });
