@@ -188,8 +188,9 @@ export async function startWorker(options: {
       const expected = await answer(url, options.readyPath);
       if (direct && expected !== undefined && (await answer(direct, options.readyPath)) === expected)
         return direct;
-      // Not found yet, or workerd was restarted (on a port of its own again): look for it a while.
-      for (let attempt = 0; attempt < 10; attempt++) {
+      // Not found yet, or workerd was restarted (on a port of its own again): look for it a while,
+      // unless there is no /proc to look in.
+      for (let attempt = 0; attempt < 10 && child.pids().length > 0; attempt++) {
         direct = await directUrl(child, url, options.readyPath);
         if (direct) return direct;
         await new Promise((r) => setTimeout(r, 1000));
