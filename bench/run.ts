@@ -170,6 +170,7 @@ async function main(options: BenchOptions): Promise<void> {
       config: ourConfig,
       vars: ourVars("bench_on", { RATE_LIMIT_ENABLED: "true", ...RAISED_LIMITS }),
       runDir,
+      viaProxy: options.viaProxy,
       readyPath: "/health",
       cwd: REPO_ROOT,
     }),
@@ -178,6 +179,7 @@ async function main(options: BenchOptions): Promise<void> {
       config: ourConfig,
       vars: ourVars("bench_off", { RATE_LIMIT_ENABLED: "false" }),
       runDir,
+      viaProxy: options.viaProxy,
       readyPath: "/health",
       cwd: REPO_ROOT,
     }),
@@ -187,6 +189,7 @@ async function main(options: BenchOptions): Promise<void> {
           config: ourConfig,
           vars: ourVars("bench_log", { RATE_LIMIT_ENABLED: "false", LOG_LEVEL: "info" }),
           runDir,
+          viaProxy: options.viaProxy,
           readyPath: "/health",
           cwd: REPO_ROOT,
         })
@@ -197,6 +200,7 @@ async function main(options: BenchOptions): Promise<void> {
           config: join(REPO_ROOT, "bench/floor/wrangler.toml"),
           vars: () => ({}),
           runDir,
+          viaProxy: options.viaProxy,
           readyPath: "/",
           cwd: REPO_ROOT,
         })
@@ -208,6 +212,7 @@ async function main(options: BenchOptions): Promise<void> {
             config: join(peerInfo.dir, "wrangler.toml"),
             vars: peerVars(`bench_peer_${variant}`, variant),
             runDir,
+            viaProxy: options.viaProxy,
             readyPath: "/health",
             cwd: peerInfo.dir,
           })
@@ -596,7 +601,9 @@ function settingsLines(input: {
         ? "Measured requests go straight to each Worker's own workerd (Miniflare's entry worker in front of the Worker, as the edge is in a deployment), " +
           "past wrangler dev's proxy worker: that second workerd exists for live reload, copies every request and response and calls into wrangler's Node process, " +
           "and costs about as much CPU per request as a small Worker, the same for every Worker, so with it in the path the ratios measure wrangler as much as the Workers (bench/lib/stack.ts, `directUrl`). "
-        : "Measured requests go through wrangler dev's proxy worker (each Worker's own workerd could not be found: that needs Linux's /proc). ") +
+        : options.viaProxy
+          ? "Measured requests go through wrangler dev's proxy worker (`--via-proxy`): a second workerd in front of every Worker, the same for all, which costs about as much CPU per request as a small Worker. "
+          : "Measured requests go through wrangler dev's proxy worker (each Worker's own workerd could not be found: that needs Linux's /proc). ") +
       "DB round trips per request: counted at the gateway " +
       "(its `/__gateway/stats`, per connection string) over 100 requests per target, 20 for login.",
   ];

@@ -21,6 +21,8 @@ export interface BenchOptions {
   loadConnections: number;
   loadDuration: number;
   only: ScenarioId[];
+  /** Measure through wrangler dev's proxy worker instead of at each Worker's own workerd. */
+  viaProxy: boolean;
   /** LOG_LEVEL of the product's Workers. */
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   out: string;
@@ -46,6 +48,8 @@ then a load check at --load-connections. Prints the tables and writes bench/RESU
   --only IDS              comma-separated scenarios: ${SCENARIOS.join(", ")}
   --quick                 a smoke run: --duration 3 --warmup 1 --repeats 1 --load-duration 3
                           (explicit flags win)
+  --via-proxy             send the measured requests through wrangler dev's proxy worker (the URL
+                          wrangler prints) instead of to each Worker's own workerd
   --log-level LEVEL       the Workers' LOG_LEVEL (default warn: no access-log line per request)
   --out FILE              where the report goes (default bench/RESULTS.md)
   -h, --help
@@ -74,6 +78,7 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions | "
       "load-duration": { type: "string" },
       only: { type: "string" },
       quick: { type: "boolean", default: false },
+      "via-proxy": { type: "boolean", default: false },
       "log-level": { type: "string", default: "warn" },
       out: { type: "string", default: "bench/RESULTS.md" },
       help: { type: "boolean", short: "h", default: false },
@@ -102,6 +107,7 @@ export function parseOptions(argv: string[], repoRoot: string): BenchOptions | "
     loadConnections: positive("load-connections", values["load-connections"], 100),
     loadDuration: positive("load-duration", values["load-duration"], quick ? 3 : 20, 0),
     only: only as ScenarioId[],
+    viaProxy: values["via-proxy"],
     logLevel: logLevel as BenchOptions["logLevel"],
     out: resolve(repoRoot, values.out),
     command: ["npm run bench", ...(argv.length ? ["--", ...argv] : [])].join(" "),

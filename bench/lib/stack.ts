@@ -150,6 +150,8 @@ export async function startWorker(options: {
   readyPath: string;
   /** Where wrangler runs (the Worker's project, so its node_modules resolve). */
   cwd: string;
+  /** Measure through wrangler's proxy worker (`url`), not at the Worker's own workerd. */
+  viaProxy?: boolean;
 }): Promise<WorkerProcess> {
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${port}`;
@@ -183,8 +185,9 @@ export async function startWorker(options: {
   const worker: WorkerProcess = {
     name: options.name,
     url,
-    throughProxy: false,
+    throughProxy: options.viaProxy === true,
     async measureUrl() {
+      if (options.viaProxy) return url;
       const expected = await answer(url, options.readyPath);
       if (direct && expected !== undefined && (await answer(direct, options.readyPath)) === expected)
         return direct;
