@@ -26,45 +26,43 @@ export interface Child {
 /** Linux's USER_HZ: the unit of utime and stime in /proc/PID/stat (100 on every mainstream build). */
 const CLOCK_TICKS = 100;
 
-/** CPU seconds (user + system) used by the live processes of process group `pgid`; undefined without /proc. */
-export function groupCpuSeconds(pgid: number): number | undefined {
+/**
+ * The /proc/PID/stat fields (from "state" on) of each live process of process group `pgid`, by pid;
+ * undefined without /proc.
+ */
+function groupStats(pgid: number): Map<number, string[]> | undefined {
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
   } catch {
     return undefined;
   }
-  let ticks = 0;
+  const stats = new Map<number, string[]>();
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       // Fields after the command name (which may hold spaces) start at "state".
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) !== pgid) continue;
-      ticks += Number(fields[11]) + Number(fields[12]);
+      if (Number(fields[2]) === pgid) stats.set(Number(pid), fields);
     } catch {
       // The process ended between readdir and read.
     }
   }
+  return stats;
+}
+
+/** CPU seconds (user + system) used by the live processes of process group `pgid`; undefined without /proc. */
+export function groupCpuSeconds(pgid: number): number | undefined {
+  const stats = groupStats(pgid);
+  if (!stats) return undefined;
+  let ticks = 0;
+  for (const fields of stats.values()) ticks += Number(fields[11]) + Number(fields[12]);
   return ticks / CLOCK_TICKS;
 }
 
 /** Pids of the live processes of process group `pgid` (Linux /proc); empty elsewhere. */
 export function groupPids(pgid: number): number[] {
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
-  } catch {
-    return [];
-  }
-  return pids.map(Number).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) === pgid;
-    } catch {
-      return false;
-    }
-  });
+  return [...(groupStats(pgid)?.keys() ?? [])];
 }
 
 /** The command line of `pid` as its words (Linux /proc); empty when it is gone. */

@@ -188,13 +188,14 @@ export async function startWorker(options: {
     throughProxy: options.viaProxy === true,
     async measureUrl() {
       if (options.viaProxy) return url;
-      const expected = await answer(url, options.readyPath);
+      let expected = await answer(url, options.readyPath);
       if (direct && expected !== undefined && (await answer(direct, options.readyPath)) === expected)
         return direct;
       // Not found yet, or workerd was restarted (on a port of its own again): look for it a while,
       // unless there is no /proc to look in.
       for (let attempt = 0; attempt < 10 && child.pids().length > 0; attempt++) {
-        direct = await directUrl(child, url, options.readyPath);
+        expected ??= await answer(url, options.readyPath);
+        direct = await directUrl(child, options.readyPath, expected);
         if (direct) return direct;
         await new Promise((r) => setTimeout(r, 1000));
       }
@@ -226,11 +227,14 @@ async function answer(base: string, path: string): Promise<string | undefined> {
  * second workerd and calls back into wrangler's Node process, so on this machine it costs as much
  * CPU per request as a small Worker: with it in the path, a ratio between two Workers measures
  * wrangler as much as them. The Worker's workerd is the child started with an inspector; of the
- * ports it listens on, the one answering `probePath` exactly as the proxy does is its entry.
+ * ports it listens on, the one answering `probePath` with `expected` (the proxy's answer) is its entry.
  * Linux only (/proc); undefined elsewhere or when no port answers alike.
  */
-async function directUrl(child: Child, proxyUrl: string, probePath: string): Promise<string | undefined> {
-  const expected = await answer(proxyUrl, probePath);
+async function directUrl(
+  child: Child,
+  probePath: string,
+  expected: string | undefined,
+): Promise<string | undefined> {
   if (expected === undefined) return undefined;
   const workerds = child
     .pids()
